@@ -1,0 +1,72 @@
+//! The crate's error type.
+
+use crate::Signal;
+use std::fmt;
+
+/// What went wrong in a sigchan call.
+///
+/// A call that returns an error has changed nothing: every signal is checked before any
+/// disposition, mask or subscription is touched.
+///
+/// ```
+/// use sigchan::{Error, SIGKILL};
+/// let (tx, _rx) = crossbeam_channel::bounded(1);
+/// match sigchan::notify(&tx, &[SIGKILL]) {
+///     Err(Error::Uncatchable(sig)) => assert_eq!(sig, SIGKILL),
+///     other => panic!("unexpected: {other:?}"),
+/// }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// The signal cannot be caught, blocked or ignored (`SIGKILL`, `SIGSTOP`).
+    Uncatchable(Signal),
+    /// The C library keeps this signal for itself (32 and 33 on glibc: thread cancellation and
+    /// the set*id broadcast); anything between the kernel's 32 and `libc::SIGRTMIN()`.
+    Reserved(Signal),
+    /// Not a signal number on Linux: 0, negative, or above 64.
+    Invalid(i32),
+    /// A string that names no signal (from [`Signal`]'s `FromStr`).
+    UnknownName(String),
+    /// The kernel refused a call.
+    Os(std::io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Uncatchable(s) => write!(f, "{s} cannot be caught, blocked or ignored"),
+            Error::Reserved(s) => write!(
+                f,
+                "{s} is reserved by the C library for its own use (threads, set*id) and must not be handled"
+            ),
+            Error::Invalid(n) => write!(f, "{n} is not a signal number (Linux signals are 1..=64)"),
+            Error::UnknownName(s) => write!(
+                f,
+                "{s:?} is not a signal name (try SIGINT, INT, 2, SIGRTMIN+3 or SIGRTMAX-1)"
+            ),
+            Error::Os(e) => write!(f, "the kernel refused a signal call: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Os(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        Error::Os(e)
+    }
+}
+
+impl From<crate::sys::Errno> for Error {
+    fn from(e: crate::sys::Errno) -> Self {
+        Error::Os(e.into())
+    }
+}

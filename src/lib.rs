@@ -1,0 +1,210 @@
+//! # sigchan
+//!
+//! A POSIX signal runtime for Linux (x86_64 and aarch64) built the way Go's runtime does it,
+//! with Go's `os/signal` API on [crossbeam channels](crossbeam_channel).
+//!
+//! ```no_run
+//! use crossbeam_channel::bounded;
+//! use sigchan::{Signal, SIGINT, SIGTERM};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     sigchan::init()?; // optional: first thing in main, before spawning threads
+//!     let (tx, rx) = bounded::<Signal>(1);
+//!     sigchan::notify(&tx, &[SIGINT, SIGTERM])?;
+//!     let sig = rx.recv()?;
+//!     println!("got {sig}, shutting down");
+//!     sigchan::stop(&tx);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! ## How it works
+//! - sigchan's handler, installed with the raw `rt_sigaction` syscall and sigchan's own
+//!   `rt_sigreturn` trampoline (`asm/`), does only async-signal-safe work: it sets the
+//!   signal's bit in a lock-free pending mask (Go's `sigqueue`) and, if the signal thread
+//!   sleeps, wakes it with one `futex` call. It preserves `errno`.
+//! - One thread, named `sigchan`, drains the mask and sends each signal to every subscribed
+//!   channel with `try_send`: a full channel drops that delivery (see [`stats`]), it never
+//!   blocks the others.
+//! - Without [`init`], the signal thread unblocks each notified signal in its own mask before
+//!   [`notify`] returns, so delivery never depends on other threads' masks. With [`init`],
+//!   every other thread keeps every asynchronous signal blocked, the kernel delivers only to
+//!   the signal thread, and worker threads never see `EINTR`.
+//!
+//! ## Semantics (Go's `os/signal`, with its known bugs fixed)
+//! - Coalescing: like the kernel and Go, several arrivals of one signal before the signal
+//!   thread drains them may become one delivery. Within a drain, lower numbers come first.
+//! - [`stop`]: when it returns, the channel gets nothing more; a signal that races it is
+//!   either delivered to the channel or takes the signal's original action (Go #14571).
+//! - When the last subscriber of a signal goes, the disposition the process had before
+//!   sigchan first touched the signal comes back (an inherited `SIG_IGN` too).
+//! - Synchronous signals (SEGV, BUS, FPE, ILL, TRAP, SYS) may be notified, but only instances
+//!   sent by a process are delivered; a real fault still kills the process through the
+//!   previous handler (Rust's stack-overflow report keeps working) or the default action.
+//! - A handler installed before sigchan keeps being called after each delivery (chaining).
+//! - `fork`: the child keeps working; its first sigchan call starts a new signal thread.
+//!   `exec`: handlers become `SIG_DFL`, `SIG_IGN` and the signal mask are inherited.
+//!   `std::process::Command` resets the child's mask and `SIGPIPE` before `exec`, so children
+//!   start unmasked even in [`init`] mode.
+//!
+//! ## Limitations
+//! - One process-wide runtime: sigchan owns the dispositions of the signals it is given.
+//!   A handler installed by other code *after* sigchan first touched a signal is replaced by
+//!   [`notify`] and not restored by [`reset`], which restores the first-touch disposition.
+//! - Dropped receivers are noticed at the next delivery attempt, not before.
+//! - A forked child whose parent had another thread inside parking_lot's slow path at the
+//!   instant of `fork` may deadlock on its first sigchan call (parking_lot's, and every
+//!   lock's, fork hazard); children that `exec` are unaffected.
+//!
+//! `docs/DESIGN.md` maps each piece to Go's runtime; `docs/SAFETY.md` lists everything the
+//! handler can reach.
+
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+#[cfg(not(any(target_os = "linux")))]
+compile_error!("sigchan supports Linux only");
+
+mod error;
+mod handler;
+mod queue;
+mod registry;
+mod signal;
+mod stats;
+mod sync;
+mod sys;
+mod thread;
+
+pub use error::Error;
+pub use signal::*;
+pub use stats::{stats, Stats};
+
+use crossbeam_channel::Sender;
+
+/// The one sigqueue between every handler and the signal thread.
+pub(crate) static QUEUE: queue::Queue = queue::Queue::new();
+
+/// Relays the signals `sigs` to `tx`; `&[]` means every catchable signal.
+///
+/// Repeated calls on the same channel add signals; several channels on one signal each get
+/// their own copy. Sends never block: a full channel drops that delivery (counted in
+/// [`stats`]); a channel whose receivers are all gone is unsubscribed as if [`stop`] had been
+/// called. When `notify` returns, the signals are being caught and the signal thread is ready
+/// to receive them.
+///
+/// A signal that was ignored (also one inherited as ignored, e.g. under `nohup`) is caught
+/// from now on; the ignored state comes back when its last subscriber stops.
+///
+/// # Errors
+/// [`Error::Uncatchable`] for `SIGKILL`/`SIGSTOP`, [`Error::Reserved`] for the C library's
+/// signals; nothing at all has changed then. [`Error::Os`] if the signal thread cannot be
+/// started.
+///
+/// ```
+/// use crossbeam_channel::bounded;
+/// use sigchan::{Signal, SIGUSR1};
+///
+/// let (tx, rx) = bounded::<Signal>(1);
+/// sigchan::notify(&tx, &[SIGUSR1])?;
+/// unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
+/// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), SIGUSR1);
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
+    registry::notify(tx, sigs)
+}
+
+/// Stops relaying any signal to `tx`.
+///
+/// When `stop` returns, nothing more is sent to `tx`. A signal arriving while `stop` runs is
+/// either delivered to `tx` or takes the signal's original action (default, ignore, or the
+/// handler that was there before sigchan); it is never silently lost. When `tx` was the last
+/// subscriber of a signal, that signal's original disposition comes back.
+/// `stop` on a channel that was never notified returns at once.
+///
+/// ```
+/// use crossbeam_channel::bounded;
+/// let (tx, rx) = bounded(1);
+/// sigchan::notify(&tx, &[sigchan::SIGUSR2])?;
+/// sigchan::stop(&tx);
+/// assert!(rx.try_recv().is_err());
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+pub fn stop(tx: &Sender<Signal>) {
+    registry::stop(tx)
+}
+
+/// Ignores `sigs` (`SIG_IGN`); `&[]` means every catchable signal.
+///
+/// The signals are removed from every channel first (with [`stop`]'s guarantee). Ignored
+/// dispositions are inherited by children across `exec`. [`reset`] undoes it.
+///
+/// # Errors
+/// As for [`notify`]: a bad signal changes nothing.
+///
+/// ```
+/// sigchan::ignore(&[sigchan::SIGHUP])?;
+/// assert!(sigchan::ignored(sigchan::SIGHUP));
+/// sigchan::reset(&[sigchan::SIGHUP])?;
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+pub fn ignore(sigs: &[Signal]) -> Result<(), Error> {
+    registry::ignore(sigs)
+}
+
+/// True when `sig`'s disposition is `SIG_IGN`, whoever set it (an [`ignore`] call, or the
+/// parent process: `nohup` starts programs with `SIGHUP` ignored).
+///
+/// ```
+/// assert!(!sigchan::ignored(sigchan::SIGKILL));
+/// ```
+pub fn ignored(sig: Signal) -> bool {
+    sys::sigaction(sig.as_raw(), None).is_ok_and(|a| a.handler == sys::SIG_IGN)
+}
+
+/// Removes `sigs` from every channel and restores the disposition each had before sigchan
+/// first touched it; `&[]` means every catchable signal. It undoes [`ignore`] (Go #46321),
+/// brings back an inherited `SIG_IGN`, and gives job-control signals (TSTP, TTIN, TTOU,
+/// CONT) their real default back. Signals sigchan never touched are left alone.
+///
+/// # Errors
+/// As for [`notify`]: a bad signal changes nothing.
+///
+/// ```
+/// use crossbeam_channel::bounded;
+/// let (tx, rx) = bounded(1);
+/// sigchan::notify(&tx, &[sigchan::SIGUSR1])?;
+/// sigchan::reset(&[sigchan::SIGUSR1])?;
+/// assert!(rx.try_recv().is_err());
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
+    registry::reset(sigs)
+}
+
+/// The masked-process mode. Call it first thing in `main`, before any thread is spawned.
+///
+/// It blocks every catchable asynchronous signal in the calling thread, so every thread
+/// spawned later inherits the block, and starts the signal thread, which keeps those signals
+/// unblocked. The kernel then delivers process-directed signals only to the signal thread:
+/// worker threads never see `EINTR`, and delivery costs one thread wake-up. A signal nobody
+/// subscribed to still takes its default action there (`SIGTERM` still terminates).
+/// Synchronous signals and the C library's reserved ones are never blocked. Signals the
+/// caller had already blocked stay blocked everywhere. Calling it again is harmless.
+///
+/// Children started with `std::process::Command` get an empty mask before `exec`.
+///
+/// # Errors
+/// [`Error::Os`] if the signal thread cannot be started.
+///
+/// ```no_run
+/// fn main() -> Result<(), sigchan::Error> {
+///     sigchan::init()?;
+///     let worker = std::thread::spawn(|| { /* syscalls here never fail with EINTR */ });
+///     worker.join().unwrap();
+///     Ok(())
+/// }
+/// ```
+pub fn init() -> Result<(), Error> {
+    registry::init()
+}

@@ -1,0 +1,296 @@
+//! The sigqueue: Go's `runtime/sigqueue.go`, between the handlers (many senders, in signal
+//! context) and the signal thread (the one receiver).
+//!
+//! State, all atomics (through `crate::sync`, so loom can check this file as it is):
+//! - `pending`: bit `n - 1` set when signal `n` arrived and the receiver has not taken it.
+//! - `wanted`: bit set while some channel subscribes to the signal. Handlers read it.
+//! - `state`: `IDLE` (the receiver is awake, processing), `RECEIVING` (it sleeps, or is about
+//!   to, on the futex of this very word), `SENDING` (a sender posted bits while it was awake).
+//!   Go keeps a separate `note`; here the state word is the note, so a wake-up and the state
+//!   change that justifies it are one atomic.
+//! - `delivering`: low 16 bits count senders inside `send`; high 16 bits count threads in
+//!   `wait_quiet` (the stop protocol). `quiet` is an epoch bumped when the count falls to zero
+//!   while someone waits, and the futex word those waiters sleep on.
+//!
+//! Invariants:
+//! 1. A bit is set in `pending` only by a sender that saw it in `wanted` after incrementing
+//!    `delivering` (SeqCst on both sides, so `disable` + `wait_quiet` see every such sender).
+//! 2. After a sender sets a new bit, it leaves `state` in `IDLE` or `SENDING`, never
+//!    `RECEIVING`: either it moved `RECEIVING -> IDLE` and woke the receiver, or it moved
+//!    `IDLE -> SENDING`, or found `SENDING`. So the receiver always comes round to `take`
+//!    after the bit was set: no lost wake-up.
+//! 3. Only a sender moves `RECEIVING -> IDLE`, and only the receiver moves `IDLE -> RECEIVING`
+//!    and `SENDING -> IDLE`; the receiver never leaves `wait` while `state == RECEIVING`.
+//!    Hence `state == RECEIVING` means everything sent so far has been taken and processed.
+//! 4. The handler does at most one futex wake for the receiver, and only if it was asleep
+//!    (`RECEIVING`); a second wake happens only while a `wait_quiet` caller is registered.
+
+use crate::sync::{
+    futex_wait, futex_wake_all, futex_wake_one, AtomicU32, AtomicU64, Ordering::SeqCst,
+};
+
+const IDLE: u32 = 0;
+const RECEIVING: u32 = 1;
+const SENDING: u32 = 2;
+
+const COUNT_MASK: u32 = 0xffff;
+const WAITER: u32 = 0x1_0000;
+
+/// What `send` did with a signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// Nobody wants the signal: the caller must take its original action.
+    NotWanted,
+    /// Newly queued; the receiver will deliver it.
+    Queued,
+    /// Already pending: coalesced into the earlier arrival.
+    Coalesced,
+}
+
+pub(crate) struct Queue {
+    pending: AtomicU64,
+    wanted: AtomicU64,
+    state: AtomicU32,
+    delivering: AtomicU32,
+    quiet: AtomicU32,
+}
+
+impl Queue {
+    #[cfg(not(loom))]
+    pub(crate) const fn new() -> Queue {
+        Queue {
+            pending: AtomicU64::new(0),
+            wanted: AtomicU64::new(0),
+            state: AtomicU32::new(IDLE),
+            delivering: AtomicU32::new(0),
+            quiet: AtomicU32::new(0),
+        }
+    }
+
+    #[cfg(loom)]
+    pub(crate) fn new() -> Queue {
+        Queue {
+            pending: AtomicU64::new(0),
+            wanted: AtomicU64::new(0),
+            state: AtomicU32::new(IDLE),
+            delivering: AtomicU32::new(0),
+            quiet: AtomicU32::new(0),
+        }
+    }
+
+    /// Handler side (Go's `sigsend`): queue `bit` if it is wanted. Async-signal-safe: atomics,
+    /// and at most one futex wake when the receiver sleeps.
+    pub(crate) fn send(&self, bit: u64) -> Sent {
+        self.delivering.fetch_add(1, SeqCst);
+        let sent = if self.wanted.load(SeqCst) & bit == 0 {
+            Sent::NotWanted
+        } else if self.set_pending(bit) {
+            self.notify_receiver();
+            Sent::Queued
+        } else {
+            Sent::Coalesced
+        };
+        let prev = self.delivering.fetch_sub(1, SeqCst);
+        if prev & COUNT_MASK == 1 && prev & !COUNT_MASK != 0 {
+            // The last sender left while a stop waits for exactly this moment.
+            self.quiet.fetch_add(1, SeqCst);
+            futex_wake_all(&self.quiet);
+        }
+        sent
+    }
+
+    /// Sets `bit` in `pending` by CAS; false if it was already set.
+    fn set_pending(&self, bit: u64) -> bool {
+        let mut cur = self.pending.load(SeqCst);
+        loop {
+            if cur & bit != 0 {
+                return false;
+            }
+            match self
+                .pending
+                .compare_exchange_weak(cur, cur | bit, SeqCst, SeqCst)
+            {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// Makes the receiver come round (invariant 2). Used by senders and by `poke`.
+    fn notify_receiver(&self) {
+        loop {
+            match self.state.load(SeqCst) {
+                IDLE => {
+                    if self
+                        .state
+                        .compare_exchange(IDLE, SENDING, SeqCst, SeqCst)
+                        .is_ok()
+                    {
+                        return;
+                    }
+                }
+                RECEIVING => {
+                    if self
+                        .state
+                        .compare_exchange(RECEIVING, IDLE, SeqCst, SeqCst)
+                        .is_ok()
+                    {
+                        futex_wake_one(&self.state);
+                        return;
+                    }
+                }
+                // SENDING: a wake-up is already due. Any other value cannot occur.
+                _ => return,
+            }
+        }
+    }
+
+    /// Makes the receiver run one more cycle even if nothing is pending (mask changes and
+    /// the stop barrier ride on it).
+    pub(crate) fn poke(&self) {
+        self.notify_receiver();
+    }
+
+    /// Receiver side: takes every pending bit.
+    pub(crate) fn take(&self) -> u64 {
+        self.pending.swap(0, SeqCst)
+    }
+
+    /// Receiver side (the `Receive` loop of Go's `signal_recv`): returns once something was
+    /// sent since the last `take`, sleeping on the futex meanwhile. Never times out.
+    pub(crate) fn wait(&self) {
+        loop {
+            match self.state.load(SeqCst) {
+                IDLE => {
+                    if self
+                        .state
+                        .compare_exchange(IDLE, RECEIVING, SeqCst, SeqCst)
+                        .is_ok()
+                    {
+                        // Invariant 3: only a sender ends RECEIVING; spurious wake-ups loop.
+                        while self.state.load(SeqCst) == RECEIVING {
+                            futex_wait(&self.state, RECEIVING);
+                        }
+                        return;
+                    }
+                }
+                SENDING => {
+                    if self
+                        .state
+                        .compare_exchange(SENDING, IDLE, SeqCst, SeqCst)
+                        .is_ok()
+                    {
+                        return;
+                    }
+                }
+                _ => unreachable!("only the receiver sets RECEIVING"),
+            }
+        }
+    }
+
+    pub(crate) fn enable(&self, bit: u64) {
+        self.wanted.fetch_or(bit, SeqCst);
+    }
+
+    pub(crate) fn disable(&self, bit: u64) {
+        self.wanted.fetch_and(!bit, SeqCst);
+    }
+
+    #[cfg(test)]
+    pub(crate) fn wanted(&self) -> u64 {
+        self.wanted.load(SeqCst)
+    }
+
+    /// The first half of Go's `signalWaitUntilIdle`, parked instead of spinning: returns once
+    /// every `send` that started before this call has finished. Together with `disable`
+    /// before it, afterwards no sender can still set a bit it saw wanted earlier.
+    pub(crate) fn wait_quiet(&self) {
+        self.delivering.fetch_add(WAITER, SeqCst);
+        loop {
+            let epoch = self.quiet.load(SeqCst);
+            if self.delivering.load(SeqCst) & COUNT_MASK == 0 {
+                break;
+            }
+            futex_wait(&self.quiet, epoch);
+            if self.quiet.load(SeqCst) != epoch {
+                // A sender saw the count reach zero after we registered: that moment
+                // suffices even if new senders have started since (they read `wanted` late).
+                break;
+            }
+        }
+        self.delivering.fetch_sub(WAITER, SeqCst);
+    }
+
+    /// In a child after `fork`: only the forking thread survives, so no sender or waiter is
+    /// in flight and no receiver exists. The new receiver starts in `IDLE` (processing) and
+    /// takes whatever arrived meanwhile before it first sleeps.
+    #[cfg(not(loom))]
+    pub(crate) fn reset_after_fork(&self) {
+        self.delivering.store(0, SeqCst);
+        self.state.store(IDLE, SeqCst);
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwanted_signals_are_refused() {
+        let q = Queue::new();
+        assert_eq!(q.send(1 << 1), Sent::NotWanted);
+        assert_eq!(q.take(), 0);
+    }
+
+    #[test]
+    fn second_arrival_coalesces_until_taken() {
+        let q = Queue::new();
+        q.enable(0b110);
+        assert_eq!(q.send(0b10), Sent::Queued);
+        assert_eq!(q.send(0b10), Sent::Coalesced);
+        assert_eq!(q.send(0b100), Sent::Queued);
+        assert_eq!(q.take(), 0b110);
+        assert_eq!(q.send(0b10), Sent::Queued);
+    }
+
+    #[test]
+    fn disable_clears_only_its_bit() {
+        let q = Queue::new();
+        q.enable(0b11);
+        q.disable(0b01);
+        assert_eq!(q.wanted(), 0b10);
+        assert_eq!(q.send(0b01), Sent::NotWanted);
+    }
+
+    #[test]
+    fn wait_returns_at_once_after_a_send_while_awake() {
+        let q = Queue::new();
+        q.enable(1);
+        q.send(1); // IDLE -> SENDING
+        q.wait(); // SENDING -> IDLE without sleeping
+        assert_eq!(q.take(), 1);
+    }
+
+    #[test]
+    fn sleeping_receiver_is_woken_by_a_sender() {
+        let q = std::sync::Arc::new(Queue::new());
+        q.enable(1 << 4);
+        let r = q.clone();
+        let receiver = std::thread::spawn(move || {
+            r.wait();
+            r.take()
+        });
+        while q.state.load(SeqCst) != RECEIVING {
+            std::thread::yield_now();
+        }
+        assert_eq!(q.send(1 << 4), Sent::Queued);
+        assert_eq!(receiver.join().unwrap(), 1 << 4);
+    }
+
+    #[test]
+    fn wait_quiet_returns_when_no_sender_is_inside() {
+        let q = Queue::new();
+        q.wait_quiet();
+        assert_eq!(q.delivering.load(SeqCst), 0);
+    }
+}

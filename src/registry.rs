@@ -1,0 +1,314 @@
+//! Subscribers, per-signal reference counts and the dispositions saved at first touch
+//! (Go's `os/signal` `handlers` plus the runtime's `fwdSig`). Guarded by one parking_lot
+//! mutex; the handler never touches any of it.
+
+use crate::handler;
+use crate::signal::MAX_SIGNAL;
+use crate::sys::{self, KernelSigaction, SIG_IGN};
+use crate::{stats, thread, Error, Signal, SignalSet, QUEUE};
+use crossbeam_channel::{Sender, TrySendError};
+use parking_lot::Mutex;
+
+const N: usize = MAX_SIGNAL as usize + 1;
+
+struct Subscriber {
+    tx: Sender<Signal>,
+    set: SignalSet,
+}
+
+/// A channel being removed from some signals: it still receives them until the signals that
+/// raced the removal have drained (Go's `stopping` list), so none is lost.
+struct Stopping {
+    id: u64,
+    tx: Sender<Signal>,
+    set: SignalSet,
+}
+
+pub(crate) struct Registry {
+    subs: Vec<Subscriber>,
+    stopping: Vec<Stopping>,
+    next_id: u64,
+    /// Number of subscribers per signal; the signal is wanted while it is non-zero.
+    refs: [u32; N],
+    /// The action each signal had before sigchan first touched it.
+    original: [Option<KernelSigaction>; N],
+    /// Signals `init()` blocked in its caller; the signal thread keeps them unblocked.
+    init_blocked: u64,
+    /// Signals with at least one subscriber.
+    enabled: u64,
+}
+
+pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    subs: Vec::new(),
+    stopping: Vec::new(),
+    next_id: 0,
+    refs: [0; N],
+    original: [None; N],
+    init_blocked: 0,
+    enabled: 0,
+});
+
+/// What a signal's disposition becomes when sigchan lets go of it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Release {
+    /// The disposition saved at first touch (stop, reset).
+    Original,
+    /// SIG_IGN (ignore).
+    Ignore,
+}
+
+/// Validates every signal before anything changes; `&[]` means every catchable signal.
+pub(crate) fn resolve(sigs: &[Signal]) -> Result<SignalSet, Error> {
+    if sigs.is_empty() {
+        return Ok(SignalSet::catchable());
+    }
+    sigs.iter().map(|s| s.check_catchable()).collect()
+}
+
+impl Registry {
+    /// Saves the current action of `sig` the first time sigchan touches it.
+    fn save_original(&mut self, sig: Signal) -> Result<(), Error> {
+        let i = sig.as_raw() as usize;
+        if self.original[i].is_none() {
+            let act = sys::sigaction(sig.as_raw(), None)?;
+            handler::set_original(sig.as_raw(), &act);
+            self.original[i] = Some(act);
+        }
+        Ok(())
+    }
+
+    /// First subscriber of `sig`: mark it wanted, then install the handler, so an arrival
+    /// right after the install is queued.
+    fn enable(&mut self, sig: Signal) -> Result<(), Error> {
+        self.save_original(sig)?;
+        handler::set_ignore_fallback(sig.bit(), false);
+        QUEUE.enable(sig.bit());
+        self.enabled |= sig.bit();
+        sys::sigaction(sig.as_raw(), Some(&handler::action()))?;
+        Ok(())
+    }
+
+    /// Last subscriber of `sig` gone, or ignore/reset: stop wanting it and give the
+    /// disposition back. Handlers already running see it unwanted and fall back.
+    fn release(&mut self, sig: Signal, to: Release) -> Result<(), Error> {
+        self.save_original(sig)?;
+        let bit = sig.bit();
+        handler::set_ignore_fallback(bit, to == Release::Ignore);
+        QUEUE.disable(bit);
+        self.enabled &= !bit;
+        let act = match to {
+            Release::Ignore => KernelSigaction {
+                handler: SIG_IGN,
+                ..Default::default()
+            },
+            Release::Original => match self.original[sig.as_raw() as usize] {
+                Some(a) if a.handler != handler::entry_address() => a,
+                _ => KernelSigaction::default(),
+            },
+        };
+        sys::sigaction(sig.as_raw(), Some(&act))?;
+        Ok(())
+    }
+
+    fn find(&self, tx: &Sender<Signal>) -> Option<usize> {
+        self.subs.iter().position(|s| s.tx.same_channel(tx))
+    }
+
+    fn push_stopping(&mut self, tx: Sender<Signal>, set: SignalSet) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.stopping.push(Stopping { id, tx, set });
+        id
+    }
+
+    /// Removes `sigs` from every subscriber; each affected channel goes on the stopping
+    /// list. Returns the stopping ids to wait for.
+    fn remove_everywhere(&mut self, sigs: SignalSet, to: Release) -> Result<Vec<u64>, Error> {
+        let mut ids = Vec::new();
+        let mut i = 0;
+        while i < self.subs.len() {
+            let removed =
+                SignalSet::from_raw_mask(self.subs[i].set.as_raw_mask() & sigs.as_raw_mask());
+            if !removed.is_empty() {
+                let tx = self.subs[i].tx.clone();
+                self.subs[i].set = SignalSet::from_raw_mask(
+                    self.subs[i].set.as_raw_mask() & !removed.as_raw_mask(),
+                );
+                ids.push(self.push_stopping(tx, removed));
+            }
+            if self.subs[i].set.is_empty() {
+                self.subs.swap_remove(i);
+            } else {
+                i += 1;
+            }
+        }
+        for sig in sigs {
+            self.refs[sig.as_raw() as usize] = 0;
+            self.release(sig, to)?;
+        }
+        self.publish_mask();
+        Ok(ids)
+    }
+
+    fn unsubscribe(&mut self, pos: usize) -> Result<Subscriber, Error> {
+        let sub = self.subs.swap_remove(pos);
+        for sig in sub.set {
+            let r = &mut self.refs[sig.as_raw() as usize];
+            *r -= 1;
+            if *r == 0 {
+                self.release(sig, Release::Original)?;
+            }
+        }
+        self.publish_mask();
+        Ok(sub)
+    }
+
+    fn publish_mask(&self) {
+        thread::set_unblocked(self.enabled | self.init_blocked);
+    }
+}
+
+/// Waits until no signal that raced the removal can still reach the stopping channels, then
+/// takes them off the list: handlers that saw the signals wanted have finished
+/// (`wait_quiet`), and what they queued has been delivered (`thread::sync`).
+fn quiesce(ids: &[u64]) {
+    if ids.is_empty() {
+        return;
+    }
+    QUEUE.wait_quiet();
+    thread::sync();
+    REGISTRY.lock().stopping.retain(|s| !ids.contains(&s.id));
+}
+
+pub(crate) fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
+    let set = resolve(sigs)?;
+    {
+        let mut reg = REGISTRY.lock();
+        thread::ensure_started()?;
+        let pos = match reg.find(tx) {
+            Some(p) => p,
+            None => {
+                reg.subs.push(Subscriber {
+                    tx: tx.clone(),
+                    set: SignalSet::new(),
+                });
+                reg.subs.len() - 1
+            }
+        };
+        for sig in set {
+            if reg.subs[pos].set.insert(sig) {
+                let r = &mut reg.refs[sig.as_raw() as usize];
+                *r += 1;
+                if *r == 1 {
+                    reg.enable(sig)?;
+                }
+            }
+        }
+        reg.publish_mask();
+    }
+    // Go's handshake: the signal thread has unblocked the new signals before we return.
+    thread::sync();
+    Ok(())
+}
+
+pub(crate) fn stop(tx: &Sender<Signal>) {
+    let id = {
+        let mut reg = REGISTRY.lock();
+        let Some(pos) = reg.find(tx) else {
+            // Never subscribed (or already stopped): nothing to wait for; Go's hang fixed.
+            return;
+        };
+        // After fork the child has no signal thread yet; the barrier needs one.
+        let _ = thread::ensure_started();
+        // Cannot fail: the signal numbers were validated when subscribed.
+        let sub = match reg.unsubscribe(pos) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        reg.push_stopping(sub.tx, sub.set)
+    };
+    quiesce(&[id]);
+}
+
+pub(crate) fn ignore(sigs: &[Signal]) -> Result<(), Error> {
+    let set = resolve(sigs)?;
+    let ids = {
+        let mut reg = REGISTRY.lock();
+        thread::ensure_started()?;
+        reg.remove_everywhere(set, Release::Ignore)?
+    };
+    quiesce(&ids);
+    Ok(())
+}
+
+pub(crate) fn reset(sigs: &[Signal]) -> Result<(), Error> {
+    let set = resolve(sigs)?;
+    let ids = {
+        let mut reg = REGISTRY.lock();
+        thread::ensure_started()?;
+        // Only signals sigchan touched have anything to restore.
+        let touched: SignalSet = set
+            .iter()
+            .filter(|s| reg.original[s.as_raw() as usize].is_some())
+            .collect();
+        reg.remove_everywhere(touched, Release::Original)?
+    };
+    quiesce(&ids);
+    Ok(())
+}
+
+pub(crate) fn init() -> Result<(), Error> {
+    let before = sys::mask_block(thread::blockable())?;
+    {
+        let mut reg = REGISTRY.lock();
+        reg.init_blocked |= thread::blockable() & !before;
+        thread::ensure_started()?;
+        reg.publish_mask();
+    }
+    thread::sync();
+    Ok(())
+}
+
+/// Signal thread: sends each signal in `sigs` (ascending) to every channel that wants it,
+/// without blocking. A full channel drops that delivery (counted); a channel whose
+/// receivers are all gone is unsubscribed.
+pub(crate) fn dispatch(sigs: SignalSet) {
+    let mut reg = REGISTRY.lock();
+    let mut dead: Vec<usize> = Vec::new();
+    for sig in sigs {
+        for (i, sub) in reg.subs.iter().enumerate() {
+            if sub.set.contains(sig) && !send(&sub.tx, sig) && !dead.contains(&i) {
+                dead.push(i);
+            }
+        }
+        for st in &reg.stopping {
+            let also_subscribed = reg
+                .subs
+                .iter()
+                .any(|s| s.set.contains(sig) && s.tx.same_channel(&st.tx));
+            if st.set.contains(sig) && !also_subscribed {
+                send(&st.tx, sig);
+            }
+        }
+    }
+    // Remove from the highest index down so swap_remove keeps the others valid.
+    dead.sort_unstable_by(|a, b| b.cmp(a));
+    for pos in dead {
+        let _ = reg.unsubscribe(pos);
+    }
+}
+
+/// One non-blocking send; false when every receiver is gone.
+fn send(tx: &Sender<Signal>, sig: Signal) -> bool {
+    match tx.try_send(sig) {
+        Ok(()) => {
+            stats::count_delivered(sig);
+            true
+        }
+        Err(TrySendError::Full(_)) => {
+            stats::count_dropped(sig);
+            true
+        }
+        Err(TrySendError::Disconnected(_)) => false,
+    }
+}

@@ -1,0 +1,68 @@
+//! Per-signal counters since the process started: cheap relaxed atomics, always on.
+
+use crate::Signal;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+const N: usize = crate::signal::MAX_SIGNAL as usize + 1;
+
+static ARRIVALS: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+static COALESCED: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+static DELIVERED: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+static DROPPED_FULL: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+
+/// Counts for one signal since the process started (all channels together).
+///
+/// ```
+/// let s = sigchan::stats(sigchan::SIGUSR2);
+/// assert!(s.delivered <= s.arrivals + s.delivered); // counters only grow
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Times sigchan's handler ran for the signal while some channel wanted it.
+    pub arrivals: u64,
+    /// Arrivals merged into one still pending (the kernel and Go coalesce the same way).
+    pub coalesced: u64,
+    /// Values sent into channels (one signal to three channels counts three).
+    pub delivered: u64,
+    /// Deliveries dropped because a channel was full.
+    pub dropped_full: u64,
+}
+
+/// The counters of `sig`.
+///
+/// ```
+/// use crossbeam_channel::bounded;
+/// let (tx, _rx) = bounded(1);
+/// sigchan::notify(&tx, &[sigchan::SIGWINCH])?;
+/// let before = sigchan::stats(sigchan::SIGWINCH);
+/// assert_eq!(before.dropped_full, 0);
+/// sigchan::stop(&tx);
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+pub fn stats(sig: Signal) -> Stats {
+    let i = sig.as_raw() as usize;
+    Stats {
+        arrivals: ARRIVALS[i].load(Relaxed),
+        coalesced: COALESCED[i].load(Relaxed),
+        delivered: DELIVERED[i].load(Relaxed),
+        dropped_full: DROPPED_FULL[i].load(Relaxed),
+    }
+}
+
+/// Handler side; `sig` is 1..=64, checked by the caller.
+#[inline(always)]
+pub(crate) fn count_arrival(sig: usize, coalesced: bool) {
+    ARRIVALS[sig].fetch_add(1, Relaxed);
+    if coalesced {
+        COALESCED[sig].fetch_add(1, Relaxed);
+    }
+}
+
+pub(crate) fn count_delivered(sig: Signal) {
+    DELIVERED[sig.as_raw() as usize].fetch_add(1, Relaxed);
+}
+
+pub(crate) fn count_dropped(sig: Signal) {
+    DROPPED_FULL[sig.as_raw() as usize].fetch_add(1, Relaxed);
+}

@@ -1,0 +1,44 @@
+//! The atomics and futex the sigqueue is written against.
+//!
+//! Normally std's atomics and the raw futex syscall; under `--cfg loom` loom's atomics and a
+//! futex model (a wait may return spuriously, which every caller tolerates), so the same queue
+//! code is model-checked.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+#[cfg(not(loom))]
+pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Sleeps while `word == expected`; may return early for any reason.
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn futex_wait(word: &AtomicU32, expected: u32) {
+    crate::sys::futex_wait(word.as_ptr(), expected);
+}
+
+/// Wakes every thread sleeping in `futex_wait` on `word`.
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn futex_wake_all(word: &AtomicU32) {
+    crate::sys::futex_wake(word.as_ptr(), i32::MAX as u32);
+}
+
+/// Wakes one thread sleeping in `futex_wait` on `word`.
+#[cfg(not(loom))]
+#[inline]
+pub(crate) fn futex_wake_one(word: &AtomicU32) {
+    crate::sys::futex_wake(word.as_ptr(), 1);
+}
+
+#[cfg(loom)]
+pub(crate) fn futex_wait(word: &AtomicU32, expected: u32) {
+    if word.load(Ordering::SeqCst) == expected {
+        loom::thread::yield_now();
+    }
+}
+
+#[cfg(loom)]
+pub(crate) fn futex_wake_all(_word: &AtomicU32) {}
+
+#[cfg(loom)]
+pub(crate) fn futex_wake_one(_word: &AtomicU32) {}

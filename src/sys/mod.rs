@@ -1,0 +1,174 @@
+//! The raw kernel interface: `rt_sigaction` with sigchan's own restorer, `rt_sigprocmask`,
+//! `futex`, `tgkill`, with the kernel's own structure layouts.
+//!
+//! Everything here is a direct system call: no libc wrapper, no errno, no allocation. That makes
+//! each function async-signal-safe (the handler uses `sigaction`, `mask_set`, `futex_wake`,
+//! `getpid`, `gettid`, `tgkill`, `kill`) and keeps glibc's wrappers, which rewrite masks and
+//! install their own restorer, out of the way. Per-architecture code (the syscall instruction
+//! and numbers) lives in `x86_64.rs` / `aarch64.rs`; this file is the same on both.
+
+#[cfg(target_arch = "aarch64")]
+#[path = "aarch64.rs"]
+mod arch;
+#[cfg(target_arch = "x86_64")]
+#[path = "x86_64.rs"]
+mod arch;
+
+pub mod restorer;
+
+use core::ptr;
+
+/// `SA_RESTORER`: the kernel reads `sa_restorer` (same value on x86_64 and arm64).
+pub const SA_RESTORER: u64 = 0x0400_0000;
+/// The flags every sigchan handler is installed with.
+pub const HANDLER_FLAGS: u64 =
+    (libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART) as u64 | SA_RESTORER;
+
+/// `SIG_DFL` and `SIG_IGN` as handler values.
+pub const SIG_DFL: usize = 0;
+pub const SIG_IGN: usize = 1;
+
+/// The kernel's `struct sigaction` (`include/uapi/asm-generic/signal.h`, identical on x86_64):
+/// not glibc's, whose mask is 128 bytes and whose field order differs.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KernelSigaction {
+    /// Handler address, or `SIG_DFL` / `SIG_IGN`.
+    pub handler: usize,
+    pub flags: u64,
+    pub restorer: usize,
+    /// Bit `n - 1` blocks signal `n` while the handler runs.
+    pub mask: u64,
+}
+
+/// The kernel's signal set: bit `n - 1` is signal `n`.
+pub type RawSet = u64;
+
+/// An errno value returned by a failed raw call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Errno(pub i32);
+
+impl From<Errno> for std::io::Error {
+    fn from(e: Errno) -> Self {
+        std::io::Error::from_raw_os_error(e.0)
+    }
+}
+
+#[inline(always)]
+fn check(ret: isize) -> Result<usize, Errno> {
+    if (-4095..0).contains(&ret) {
+        Err(Errno(-ret as i32))
+    } else {
+        Ok(ret as usize)
+    }
+}
+
+/// `rt_sigaction(sig, new, old)`: installs `new` (if any) and returns the previous action.
+pub fn sigaction(sig: i32, new: Option<&KernelSigaction>) -> Result<KernelSigaction, Errno> {
+    let mut old = KernelSigaction::default();
+    let new_ptr = new.map_or(ptr::null(), |n| n as *const KernelSigaction);
+    // SAFETY: both pointers are null or point to live KernelSigaction values, the layout the
+    // kernel expects; the set size argument is the kernel's 8-byte sigset.
+    let ret = unsafe {
+        arch::syscall4(
+            arch::RT_SIGACTION,
+            sig as usize,
+            new_ptr as usize,
+            &mut old as *mut _ as usize,
+            8,
+        )
+    };
+    check(ret).map(|_| old)
+}
+
+/// `rt_sigprocmask(how, set, old)` for the calling thread; returns the previous mask.
+fn sigprocmask(how: i32, set: Option<RawSet>) -> Result<RawSet, Errno> {
+    let mut old: RawSet = 0;
+    let set_val = set.unwrap_or(0);
+    let set_ptr = if set.is_some() {
+        &set_val as *const RawSet
+    } else {
+        ptr::null()
+    };
+    // SAFETY: set_ptr is null or points to a live u64 (the kernel's sigset size, passed as 8);
+    // old is a live u64 the kernel writes.
+    let ret = unsafe {
+        arch::syscall4(
+            arch::RT_SIGPROCMASK,
+            how as usize,
+            set_ptr as usize,
+            &mut old as *mut _ as usize,
+            8,
+        )
+    };
+    check(ret).map(|_| old)
+}
+
+/// Blocks `set` in the calling thread, returning the previous mask.
+pub fn mask_block(set: RawSet) -> Result<RawSet, Errno> {
+    sigprocmask(libc::SIG_BLOCK, Some(set))
+}
+
+/// Replaces the calling thread's mask, returning the previous one.
+pub fn mask_set(set: RawSet) -> Result<RawSet, Errno> {
+    sigprocmask(libc::SIG_SETMASK, Some(set))
+}
+
+const FUTEX_WAIT_PRIVATE: usize = 128;
+const FUTEX_WAKE_PRIVATE: usize = 129;
+
+/// Sleeps while `*word == expected`. Returns on a wake, a signal, a spurious wake-up, or at
+/// once if the value differs: callers always re-check their condition.
+pub fn futex_wait(word: *const u32, expected: u32) {
+    // SAFETY: word points to a live, aligned u32 (an AtomicU32) for the duration of the call;
+    // a null timeout means no timeout.
+    unsafe {
+        arch::syscall4(
+            arch::FUTEX,
+            word as usize,
+            FUTEX_WAIT_PRIVATE,
+            expected as usize,
+            0,
+        );
+    }
+}
+
+/// Wakes up to `n` threads sleeping in `futex_wait` on `word`.
+pub fn futex_wake(word: *const u32, n: u32) {
+    // SAFETY: futex wake only uses the address as a key; it never dereferences beyond
+    // checking it is mapped, and word points to a live u32.
+    unsafe {
+        arch::syscall4(
+            arch::FUTEX,
+            word as usize,
+            FUTEX_WAKE_PRIVATE,
+            n as usize,
+            0,
+        );
+    }
+}
+
+/// `getpid()` without libc.
+pub fn getpid() -> i32 {
+    // SAFETY: getpid takes no arguments and cannot fail.
+    unsafe { arch::syscall4(arch::GETPID, 0, 0, 0, 0) as i32 }
+}
+
+/// `gettid()` without libc.
+pub fn gettid() -> i32 {
+    // SAFETY: gettid takes no arguments and cannot fail.
+    unsafe { arch::syscall4(arch::GETTID, 0, 0, 0, 0) as i32 }
+}
+
+/// `tgkill(tgid, tid, sig)`: sends `sig` to one thread.
+pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    check(unsafe { arch::syscall4(arch::TGKILL, tgid as usize, tid as usize, sig as usize, 0) })
+        .map(|_| ())
+}
+
+/// `kill(pid, sig)`: sends `sig` to a process.
+pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
+    // SAFETY: integer arguments only.
+    check(unsafe { arch::syscall4(arch::KILL, pid as usize, sig as usize, 0, 0) }).map(|_| ())
+}

@@ -1,0 +1,160 @@
+//! The signal thread: Go's `ensureSigM` and `signal_recv` loop in one thread.
+//!
+//! Started lazily by the first call that needs it, named `sigchan`. Each cycle it
+//! 1. applies the mask the registry asked for (it unblocks exactly the subscribed signals plus
+//!    those `init()` blocked elsewhere; everything else stays blocked here, as in Go),
+//! 2. takes the pending bits and delivers them (`registry::dispatch`),
+//! 3. acknowledges the barrier requests it saw before step 2, and
+//! 4. sleeps on the queue's futex until a handler or an API call pokes it.
+//!
+//! It never polls and never uses a timeout: idle, it costs no CPU.
+//! `sync()` is the handshake with it: after `sync()` returns, the mask requested before the
+//! call is in force and every signal queued before the call has been delivered.
+
+use crate::registry::{self, REGISTRY};
+use crate::{signal, sys, Error, QUEUE};
+use parking_lot::{Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::Once;
+
+/// Stack of the signal thread: it only moves bits into channels, but handlers (sigchan's and
+/// any chained one) may run on it when it is the only unblocked thread.
+const STACK_SIZE: usize = 128 * 1024;
+
+struct Control {
+    /// Signals the signal thread must keep unblocked (bit n-1 = signal n).
+    unblocked: u64,
+    /// Barrier tickets requested and acknowledged.
+    requested: u64,
+    acknowledged: u64,
+}
+
+static CONTROL: Mutex<Control> = Mutex::new(Control {
+    unblocked: 0,
+    requested: 0,
+    acknowledged: 0,
+});
+static ACKED: Condvar = Condvar::new();
+
+/// True while this process has a signal thread (cleared in a forked child).
+static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// Every signal a thread may block: not KILL/STOP (impossible), not the C library's reserved
+/// ones (glibc relies on them reaching every thread), not the synchronous fault signals.
+pub(crate) fn blockable() -> u64 {
+    crate::SignalSet::catchable()
+        .iter()
+        .filter(|s| !s.is_synchronous())
+        .fold(0, |m, s| m | s.bit())
+}
+
+/// Asks the signal thread to keep `set` unblocked. Called with the registry locked, so
+/// requests reach the thread in registry order.
+pub(crate) fn set_unblocked(set: u64) {
+    CONTROL.lock().unblocked = set;
+}
+
+/// Starts the signal thread if this process has none (first use, or after `fork`).
+/// Called with the registry locked, so two callers cannot both start one.
+pub(crate) fn ensure_started() -> Result<(), Error> {
+    if RUNNING.load(SeqCst) {
+        return Ok(());
+    }
+    register_fork_handlers();
+    std::thread::Builder::new()
+        .name("sigchan".into())
+        .stack_size(STACK_SIZE)
+        .spawn(run)
+        .map_err(Error::Os)?;
+    RUNNING.store(true, SeqCst);
+    Ok(())
+}
+
+/// Waits until the signal thread has completed a full cycle that began after this call: the
+/// requested mask is applied and everything queued before is delivered. Parks; never spins.
+/// Must not be called with the registry locked (the cycle needs it).
+pub(crate) fn sync() {
+    if !RUNNING.load(SeqCst) {
+        return;
+    }
+    let ticket = {
+        let mut c = CONTROL.lock();
+        c.requested += 1;
+        c.requested
+    };
+    QUEUE.poke();
+    let mut c = CONTROL.lock();
+    while c.acknowledged < ticket {
+        ACKED.wait(&mut c);
+    }
+}
+
+fn run() {
+    let blockable = blockable();
+    let mut applied: Option<u64> = None;
+    loop {
+        let (unblocked, ticket) = {
+            let c = CONTROL.lock();
+            (c.unblocked, c.requested)
+        };
+        if applied != Some(unblocked) {
+            // Synchronous and reserved signals are never in `blockable`, so stay unblocked.
+            let _ = sys::mask_set(blockable & !unblocked);
+            applied = Some(unblocked);
+        }
+        let bits = QUEUE.take();
+        if bits != 0 {
+            registry::dispatch(signal::SignalSet::from_raw_mask(bits));
+        }
+        {
+            let mut c = CONTROL.lock();
+            if c.acknowledged < ticket {
+                c.acknowledged = ticket;
+                ACKED.notify_all();
+            }
+        }
+        QUEUE.wait();
+    }
+}
+
+/// `fork` copies only the calling thread. The prepare handler takes sigchan's locks so no
+/// other thread holds them at the moment of the fork; both sides release them; the child
+/// also forgets the signal thread (the next sigchan call starts a new one) and resets the
+/// queue's in-flight counters, which counted threads that do not exist in the child.
+fn register_fork_handlers() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: the three functions are extern "C" with no arguments and only lock or
+        // unlock sigchan's own mutexes and store atomics.
+        unsafe {
+            libc::pthread_atfork(
+                Some(before_fork),
+                Some(after_fork_parent),
+                Some(after_fork_child),
+            );
+        }
+    });
+}
+
+extern "C" fn before_fork() {
+    std::mem::forget(REGISTRY.lock());
+    std::mem::forget(CONTROL.lock());
+}
+
+extern "C" fn after_fork_parent() {
+    // SAFETY: before_fork locked both on this thread and forgot the guards.
+    unsafe {
+        CONTROL.force_unlock();
+        REGISTRY.force_unlock();
+    }
+}
+
+extern "C" fn after_fork_child() {
+    RUNNING.store(false, SeqCst);
+    QUEUE.reset_after_fork();
+    // SAFETY: before_fork locked both on the thread that continues in the child.
+    unsafe {
+        CONTROL.force_unlock();
+        REGISTRY.force_unlock();
+    }
+}

@@ -1,0 +1,267 @@
+//! Process isolation for tests that change process-wide signal state.
+//!
+//! `isolated(f)` forks; the child runs `f` and exits 0, or 101 if it panicked, with its panic
+//! message on stderr. The parent collects stderr through a pipe and waits for the child with a
+//! deadline, killing it on timeout. Fork, not re-exec, so it works under qemu-user too.
+//! The parent never touches sigchan, so every child starts from a clean runtime.
+#![allow(dead_code)]
+
+use crossbeam_channel::Receiver;
+use std::time::{Duration, Instant};
+
+/// How long any test child may run before it is killed and reported as hung.
+pub const CHILD_DEADLINE: Duration = Duration::from_secs(60);
+/// Bound for waiting on one expected signal.
+pub const RECV: Duration = Duration::from_secs(5);
+
+/// How a child ended, with everything it wrote to stderr.
+pub struct Outcome {
+    pub status: i32,
+    pub stderr: String,
+    pub timed_out: bool,
+}
+
+impl Outcome {
+    pub fn exit_code(&self) -> Option<i32> {
+        libc::WIFEXITED(self.status).then(|| libc::WEXITSTATUS(self.status))
+    }
+    pub fn signal(&self) -> Option<i32> {
+        libc::WIFSIGNALED(self.status).then(|| libc::WTERMSIG(self.status))
+    }
+    fn describe(&self) -> String {
+        let how = if self.timed_out {
+            "timed out (killed)".to_string()
+        } else if let Some(c) = self.exit_code() {
+            format!("exited {c}")
+        } else if let Some(s) = self.signal() {
+            format!("killed by signal {s}")
+        } else {
+            format!("status {:#x}", self.status)
+        };
+        format!("child {how}; stderr:\n{}", self.stderr)
+    }
+    #[track_caller]
+    pub fn assert_success(&self) {
+        assert!(!self.timed_out && self.exit_code() == Some(0), "{}", self.describe());
+    }
+    #[track_caller]
+    pub fn assert_killed_by(&self, sig: i32) {
+        assert!(!self.timed_out && self.signal() == Some(sig), "expected death by {sig}: {}", self.describe());
+    }
+}
+
+/// Runs `f` in a forked child and asserts it succeeded.
+#[track_caller]
+pub fn isolated(f: impl FnOnce()) {
+    run_in_child(f).assert_success();
+}
+
+/// Runs `f` in a forked child and reports how it ended.
+pub fn run_in_child(f: impl FnOnce()) -> Outcome {
+    let mut fds = [0; 2];
+    // SAFETY: fds is a valid array of two ints.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: the child only runs the test body and then _exit; the parent keeps running.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // SAFETY: plain fd manipulation in the child.
+        unsafe {
+            libc::close(fds[0]);
+            libc::dup2(fds[1], 2);
+            libc::close(fds[1]);
+        }
+        std::panic::set_hook(Box::new(|info| write_stderr(&format!("{info}\n"))));
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();
+        // SAFETY: _exit skips atexit handlers and the parent's libtest state.
+        unsafe { libc::_exit(if ok { 0 } else { 101 }) };
+    }
+    // SAFETY: closing our copy of the write end so EOF arrives when the child exits.
+    unsafe { libc::close(fds[1]) };
+    collect(pid, fds[0], CHILD_DEADLINE)
+}
+
+fn collect(pid: i32, fd: i32, deadline: Duration) -> Outcome {
+    let start = Instant::now();
+    let mut out = Vec::new();
+    let mut status = 0;
+    let mut timed_out = false;
+    loop {
+        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        // SAFETY: one valid pollfd.
+        let n = unsafe { libc::poll(&mut pfd, 1, 50) };
+        if n > 0 {
+            let mut buf = [0u8; 4096];
+            // SAFETY: buf is writable for its length.
+            let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+            if r > 0 {
+                out.extend_from_slice(&buf[..r as usize]);
+                continue;
+            }
+        }
+        // SAFETY: waiting for our own child.
+        let w = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if w == pid {
+            // Drain what is left in the pipe (grandchildren may still hold it: don't block).
+            loop {
+                let mut buf = [0u8; 4096];
+                let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+                // SAFETY: as above.
+                if unsafe { libc::poll(&mut pfd, 1, 0) } <= 0 {
+                    break;
+                }
+                // SAFETY: as above.
+                let r = unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) };
+                if r <= 0 {
+                    break;
+                }
+                out.extend_from_slice(&buf[..r as usize]);
+            }
+            break;
+        }
+        if start.elapsed() > deadline {
+            timed_out = true;
+            // SAFETY: killing and reaping our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            break;
+        }
+    }
+    // SAFETY: closing our read end.
+    unsafe { libc::close(fd) };
+    Outcome { status, stderr: String::from_utf8_lossy(&out).into_owned(), timed_out }
+}
+
+/// Writes to fd 2 directly (libtest's output capture does not exist in a forked child).
+pub fn write_stderr(s: &str) {
+    // SAFETY: s is valid for its length.
+    unsafe { libc::write(2, s.as_ptr().cast(), s.len()) };
+}
+
+/// Forks a grandchild running `f` (which must end the process itself or return to exit 0),
+/// returning its pid. For tests that watch a process die or stop.
+pub fn spawn_forked(f: impl FnOnce()) -> i32 {
+    // SAFETY: the child runs f and _exits.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0);
+    if pid == 0 {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();
+        // SAFETY: ends the grandchild without running the parent's cleanup.
+        unsafe { libc::_exit(if ok { 0 } else { 101 }) };
+    }
+    pid
+}
+
+/// Waits for `pid` with a deadline (also reports stops when `stopped` is set).
+pub fn wait_pid(pid: i32, stopped: bool) -> Outcome {
+    let start = Instant::now();
+    let mut status = 0;
+    let flags = libc::WNOHANG | if stopped { libc::WUNTRACED } else { 0 };
+    loop {
+        // SAFETY: waiting for our own child.
+        if unsafe { libc::waitpid(pid, &mut status, flags) } == pid {
+            return Outcome { status, stderr: String::new(), timed_out: false };
+        }
+        if start.elapsed() > CHILD_DEADLINE {
+            // SAFETY: killing and reaping our own child.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::waitpid(pid, &mut status, 0);
+            }
+            return Outcome { status, stderr: String::new(), timed_out: true };
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Sends `sig` to this process.
+pub fn raise_process(sig: sigchan::Signal) {
+    // SAFETY: kill with our own pid.
+    assert_eq!(unsafe { libc::kill(libc::getpid(), sig.as_raw()) }, 0);
+}
+
+/// Sends `sig` to one thread of this process.
+pub fn raise_thread(tid: i32, sig: sigchan::Signal) {
+    // SAFETY: tgkill with our own pid.
+    let r = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, sig.as_raw()) };
+    assert_eq!(r, 0, "tgkill failed");
+}
+
+pub fn gettid() -> i32 {
+    // SAFETY: gettid cannot fail.
+    unsafe { libc::syscall(libc::SYS_gettid) as i32 }
+}
+
+/// Receives one signal within `RECV`, panicking with `what` if none comes.
+#[track_caller]
+pub fn expect_signal<T: std::fmt::Debug>(rx: &Receiver<T>, what: &str) -> T {
+    rx.recv_timeout(RECV).unwrap_or_else(|e| panic!("{what}: no signal within {RECV:?} ({e})"))
+}
+
+/// The kernel's `struct sigaction`, read back with the raw syscall.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KernelAction {
+    pub handler: usize,
+    pub flags: u64,
+    pub restorer: usize,
+    pub mask: u64,
+}
+
+pub fn kernel_action(sig: i32) -> KernelAction {
+    let mut old = KernelAction::default();
+    // SAFETY: null new action (query only), old points to a kernel-layout struct, size 8.
+    let r = unsafe {
+        libc::syscall(libc::SYS_rt_sigaction, sig, std::ptr::null::<KernelAction>(), &mut old as *mut KernelAction, 8)
+    };
+    assert_eq!(r, 0);
+    old
+}
+
+/// Sets a disposition with libc (as another library or the parent process would).
+pub fn set_disposition(sig: i32, handler: libc::sighandler_t) {
+    // SAFETY: installing SIG_DFL/SIG_IGN or a valid extern "C" fn(c_int) handler.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler;
+        libc::sigemptyset(&mut sa.sa_mask);
+        assert_eq!(libc::sigaction(sig, &sa, std::ptr::null_mut()), 0);
+    }
+}
+
+/// A line of /proc/self/status, e.g. "SigIgn", parsed as a hex mask.
+pub fn proc_status_mask(field: &str, tid: Option<i32>) -> u64 {
+    let path = match tid {
+        Some(t) => format!("/proc/self/task/{t}/status"),
+        None => "/proc/self/status".to_string(),
+    };
+    let text = std::fs::read_to_string(path).unwrap();
+    let line = text.lines().find(|l| l.starts_with(&format!("{field}:"))).unwrap();
+    u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+}
+
+/// Names of this process's threads.
+pub fn thread_names() -> Vec<String> {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| std::fs::read_to_string(e.ok()?.path().join("comm")).ok())
+        .map(|s| s.trim().to_string())
+        .collect()
+}
+
+pub fn bit(sig: sigchan::Signal) -> u64 {
+    1u64 << (sig.as_raw() - 1)
+}
+
+/// Polls `cond` until it holds, failing after `RECV`. For state the signal thread changes
+/// asynchronously (e.g. after it notices a dropped receiver).
+#[track_caller]
+pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < RECV, "{what}: not true within {RECV:?}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
