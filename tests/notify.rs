@@ -44,7 +44,10 @@ fn repeated_notify_on_one_channel_adds_signals() {
         assert_eq!(expect_signal(&rx, "USR1 again"), SIGUSR1);
         raise_process(SIGUSR2);
         assert_eq!(expect_signal(&rx, "USR2 again"), SIGUSR2);
-        assert!(rx.try_recv().is_err(), "one arrival, one delivery per channel");
+        assert!(
+            rx.try_recv().is_err(),
+            "one arrival, one delivery per channel"
+        );
     });
 }
 
@@ -76,7 +79,10 @@ fn an_unread_full_channel_does_not_block_others() {
             assert_eq!(expect_signal(&rx, &format!("round {i}")), SIGWINCH);
         }
         let s = sigchan::stats(SIGWINCH);
-        assert_eq!(s.dropped_full, 19, "the unread channel took one and dropped the rest: {s:?}");
+        assert_eq!(
+            s.dropped_full, 19,
+            "the unread channel took one and dropped the rest: {s:?}"
+        );
         assert_eq!(s.delivered, 21);
     });
 }
@@ -88,10 +94,18 @@ fn empty_slice_means_every_catchable_signal() {
         sigchan::notify(&tx, &[]).unwrap();
         let ours = kernel_action(SIGUSR1.as_raw()).handler;
         for sig in sigchan::SignalSet::catchable() {
-            assert_eq!(kernel_action(sig.as_raw()).handler, ours, "{sig} not caught");
+            assert_eq!(
+                kernel_action(sig.as_raw()).handler,
+                ours,
+                "{sig} not caught"
+            );
         }
         for reserved in 32..libc::SIGRTMIN() {
-            assert_ne!(kernel_action(reserved).handler, ours, "glibc's {reserved} must be left alone");
+            assert_ne!(
+                kernel_action(reserved).handler,
+                ours,
+                "glibc's {reserved} must be left alone"
+            );
         }
         assert_ne!(kernel_action(SIGKILL.as_raw()).handler, ours);
         for sig in [SIGUSR1, SIGCHLD, Signal::rtmin(2).unwrap(), SIGSEGV] {
@@ -113,7 +127,9 @@ fn a_channel_whose_receivers_are_gone_is_unsubscribed() {
         raise_process(SIGWINCH);
         assert_eq!(expect_signal(&keep_rx, "WINCH"), SIGWINCH);
         // USR1 had only the dead channel: its original disposition (SIG_DFL) is back.
-        wait_until("USR1 back to SIG_DFL", || kernel_action(SIGUSR1.as_raw()).handler == libc::SIG_DFL);
+        wait_until("USR1 back to SIG_DFL", || {
+            kernel_action(SIGUSR1.as_raw()).handler == libc::SIG_DFL
+        });
         // WINCH is still caught for the live channel.
         assert_ne!(kernel_action(SIGWINCH.as_raw()).handler, libc::SIG_DFL);
         drop(tx);

@@ -7,7 +7,29 @@
 #![allow(dead_code)]
 
 use crossbeam_channel::Receiver;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Once;
 use std::time::{Duration, Instant};
+
+/// Set in forked children: their panics go straight to fd 2 (the parent reads it).
+static IN_CHILD: AtomicBool = AtomicBool::new(false);
+
+/// Installs, once and in the parent, a panic hook that writes to fd 2 in forked children and
+/// defers to libtest's default elsewhere. Never in the child: `set_hook` takes a lock that
+/// another thread of the parent may have held at the instant of `fork`.
+fn install_panic_hook() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if IN_CHILD.load(Ordering::Relaxed) {
+                write_stderr(&format!("{info}\n"));
+            } else {
+                default(info);
+            }
+        }));
+    });
+}
 
 /// How long any test child may run before it is killed and reported as hung.
 pub const CHILD_DEADLINE: Duration = Duration::from_secs(60);
@@ -42,11 +64,19 @@ impl Outcome {
     }
     #[track_caller]
     pub fn assert_success(&self) {
-        assert!(!self.timed_out && self.exit_code() == Some(0), "{}", self.describe());
+        assert!(
+            !self.timed_out && self.exit_code() == Some(0),
+            "{}",
+            self.describe()
+        );
     }
     #[track_caller]
     pub fn assert_killed_by(&self, sig: i32) {
-        assert!(!self.timed_out && self.signal() == Some(sig), "expected death by {sig}: {}", self.describe());
+        assert!(
+            !self.timed_out && self.signal() == Some(sig),
+            "expected death by {sig}: {}",
+            self.describe()
+        );
     }
 }
 
@@ -58,6 +88,7 @@ pub fn isolated(f: impl FnOnce()) {
 
 /// Runs `f` in a forked child and reports how it ended.
 pub fn run_in_child(f: impl FnOnce()) -> Outcome {
+    install_panic_hook();
     let mut fds = [0; 2];
     // SAFETY: fds is a valid array of two ints.
     assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
@@ -71,7 +102,7 @@ pub fn run_in_child(f: impl FnOnce()) -> Outcome {
             libc::dup2(fds[1], 2);
             libc::close(fds[1]);
         }
-        std::panic::set_hook(Box::new(|info| write_stderr(&format!("{info}\n"))));
+        IN_CHILD.store(true, Ordering::Relaxed);
         let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();
         // SAFETY: _exit skips atexit handlers and the parent's libtest state.
         unsafe { libc::_exit(if ok { 0 } else { 101 }) };
@@ -87,7 +118,11 @@ fn collect(pid: i32, fd: i32, deadline: Duration) -> Outcome {
     let mut status = 0;
     let mut timed_out = false;
     loop {
-        let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+        let mut pfd = libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         // SAFETY: one valid pollfd.
         let n = unsafe { libc::poll(&mut pfd, 1, 50) };
         if n > 0 {
@@ -105,7 +140,11 @@ fn collect(pid: i32, fd: i32, deadline: Duration) -> Outcome {
             // Drain what is left in the pipe (grandchildren may still hold it: don't block).
             loop {
                 let mut buf = [0u8; 4096];
-                let mut pfd = libc::pollfd { fd, events: libc::POLLIN, revents: 0 };
+                let mut pfd = libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                };
                 // SAFETY: as above.
                 if unsafe { libc::poll(&mut pfd, 1, 0) } <= 0 {
                     break;
@@ -131,7 +170,11 @@ fn collect(pid: i32, fd: i32, deadline: Duration) -> Outcome {
     }
     // SAFETY: closing our read end.
     unsafe { libc::close(fd) };
-    Outcome { status, stderr: String::from_utf8_lossy(&out).into_owned(), timed_out }
+    Outcome {
+        status,
+        stderr: String::from_utf8_lossy(&out).into_owned(),
+        timed_out,
+    }
 }
 
 /// Writes to fd 2 directly (libtest's output capture does not exist in a forked child).
@@ -162,7 +205,11 @@ pub fn wait_pid(pid: i32, stopped: bool) -> Outcome {
     loop {
         // SAFETY: waiting for our own child.
         if unsafe { libc::waitpid(pid, &mut status, flags) } == pid {
-            return Outcome { status, stderr: String::new(), timed_out: false };
+            return Outcome {
+                status,
+                stderr: String::new(),
+                timed_out: false,
+            };
         }
         if start.elapsed() > CHILD_DEADLINE {
             // SAFETY: killing and reaping our own child.
@@ -170,10 +217,22 @@ pub fn wait_pid(pid: i32, stopped: bool) -> Outcome {
                 libc::kill(pid, libc::SIGKILL);
                 libc::waitpid(pid, &mut status, 0);
             }
-            return Outcome { status, stderr: String::new(), timed_out: true };
+            return Outcome {
+                status,
+                stderr: String::new(),
+                timed_out: true,
+            };
         }
-        std::thread::sleep(Duration::from_millis(2));
+        pause_briefly();
     }
+}
+
+/// Waits about a millisecond, returning early if a signal interrupts. Never
+/// `thread::sleep` in a wait loop: under a signal storm each interrupted nanosleep reports
+/// its remainder plus the timer slack, so a short sleep can grow forever.
+pub fn pause_briefly() {
+    // SAFETY: poll on no descriptors is a plain timed wait.
+    unsafe { libc::poll(std::ptr::null_mut(), 0, 1) };
 }
 
 /// Sends `sig` to this process.
@@ -197,7 +256,8 @@ pub fn gettid() -> i32 {
 /// Receives one signal within `RECV`, panicking with `what` if none comes.
 #[track_caller]
 pub fn expect_signal<T: std::fmt::Debug>(rx: &Receiver<T>, what: &str) -> T {
-    rx.recv_timeout(RECV).unwrap_or_else(|e| panic!("{what}: no signal within {RECV:?} ({e})"))
+    rx.recv_timeout(RECV)
+        .unwrap_or_else(|e| panic!("{what}: no signal within {RECV:?} ({e})"))
 }
 
 /// The kernel's `struct sigaction`, read back with the raw syscall.
@@ -214,7 +274,13 @@ pub fn kernel_action(sig: i32) -> KernelAction {
     let mut old = KernelAction::default();
     // SAFETY: null new action (query only), old points to a kernel-layout struct, size 8.
     let r = unsafe {
-        libc::syscall(libc::SYS_rt_sigaction, sig, std::ptr::null::<KernelAction>(), &mut old as *mut KernelAction, 8)
+        libc::syscall(
+            libc::SYS_rt_sigaction,
+            sig,
+            std::ptr::null::<KernelAction>(),
+            &mut old as *mut KernelAction,
+            8,
+        )
     };
     assert_eq!(r, 0);
     old
@@ -238,7 +304,10 @@ pub fn proc_status_mask(field: &str, tid: Option<i32>) -> u64 {
         None => "/proc/self/status".to_string(),
     };
     let text = std::fs::read_to_string(path).unwrap();
-    let line = text.lines().find(|l| l.starts_with(&format!("{field}:"))).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("{field}:")))
+        .unwrap();
     u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
 }
 
@@ -262,6 +331,6 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     let start = Instant::now();
     while !cond() {
         assert!(start.elapsed() < RECV, "{what}: not true within {RECV:?}");
-        std::thread::sleep(Duration::from_millis(1));
+        pause_briefly();
     }
 }

@@ -1,0 +1,240 @@
+//! The raw handler: installed flags and restorer, errno, chaining, real faults.
+//! Each test runs in a forked child.
+
+mod common;
+use common::*;
+use crossbeam_channel::{bounded, unbounded};
+use sigchan::{Signal, SIGBUS, SIGSEGV, SIGUSR1, SIGUSR2};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+extern "C" {
+    /// sigchan's trampoline from asm/<arch>.S (a global symbol of the library).
+    fn sigchan_restore_rt();
+}
+
+fn restorer() -> usize {
+    sigchan_restore_rt as *const () as usize
+}
+
+#[test]
+fn handler_is_installed_with_sigchans_restorer_flags_and_full_mask() {
+    isolated(|| {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        let act = kernel_action(SIGUSR1.as_raw());
+        assert_eq!(
+            act.restorer,
+            restorer(),
+            "sa_restorer is not sigchan's trampoline"
+        );
+        let want = (libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART) as u64 | 0x0400_0000;
+        assert_eq!(act.flags, want, "flags {:#x}", act.flags);
+        // The kernel drops KILL and STOP, which cannot be blocked, from any sa_mask.
+        let unblockable = bit(sigchan::SIGKILL) | bit(sigchan::SIGSTOP);
+        assert_eq!(
+            act.mask, !unblockable,
+            "the handler runs with every signal blocked"
+        );
+    });
+}
+
+#[test]
+fn restorer_has_the_exact_instructions_unwinders_recognise() {
+    // SAFETY: reading the trampoline's own code bytes (mapped readable and executable).
+    let code = unsafe { std::slice::from_raw_parts(restorer() as *const u8, 12) };
+    #[cfg(target_arch = "x86_64")]
+    // movq $15, %rax; syscall; ud2  (glibc's __restore_rt, then a trap)
+    assert_eq!(
+        &code[..11],
+        &[0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b]
+    );
+    #[cfg(target_arch = "aarch64")]
+    // mov x8, #139; svc #0; udf #0
+    assert_eq!(
+        &code[..12],
+        &[0x68, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4, 0, 0, 0, 0]
+    );
+}
+
+#[test]
+fn handler_returns_through_the_restorer_many_times() {
+    // Every delivery below returns through sigchan_restore_rt; a broken one would crash.
+    isolated(|| {
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        let me = gettid();
+        for i in 0..200 {
+            raise_thread(me, SIGUSR1);
+            assert_eq!(expect_signal(&rx, &format!("delivery {i}")), SIGUSR1);
+        }
+    });
+}
+
+static CHAINED: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn clobbering_previous(_: libc::c_int) {
+    CHAINED.fetch_add(1, Ordering::SeqCst);
+    // SAFETY: writing this thread's errno, as a careless handler would.
+    unsafe { *libc::__errno_location() = 9999 };
+}
+
+#[test]
+fn errno_is_preserved_under_thread_directed_signals() {
+    isolated(|| {
+        set_disposition(SIGUSR2.as_raw(), clobbering_previous as *const () as usize);
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR2]).unwrap();
+        let target = gettid();
+        let done = std::sync::Arc::new(AtomicBool::new(false));
+        let d = done.clone();
+        let sender = std::thread::spawn(move || {
+            for _ in 0..2000 {
+                raise_thread(target, SIGUSR2);
+            }
+            d.store(true, Ordering::SeqCst);
+        });
+        let mut checks = 0u64;
+        while !done.load(Ordering::SeqCst) {
+            // SAFETY: this thread's errno.
+            unsafe { *libc::__errno_location() = libc::EBADF };
+            for _ in 0..100 {
+                std::hint::spin_loop();
+            }
+            // SAFETY: as above.
+            let e = unsafe { *libc::__errno_location() };
+            assert_eq!(
+                e,
+                libc::EBADF,
+                "errno changed under a signal after {checks} checks"
+            );
+            checks += 1;
+        }
+        sender.join().unwrap();
+        assert!(
+            CHAINED.load(Ordering::SeqCst) > 0,
+            "the previous handler never ran"
+        );
+        assert!(!rx.is_empty());
+    });
+}
+
+static PREVIOUS_CALLS: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn counting_previous(_: libc::c_int) {
+    PREVIOUS_CALLS.fetch_add(1, Ordering::SeqCst);
+}
+
+#[test]
+fn previously_installed_handler_is_chained_and_comes_back_after_reset() {
+    isolated(|| {
+        let prev = counting_previous as *const () as usize;
+        set_disposition(SIGUSR1.as_raw(), prev);
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        raise_thread(gettid(), SIGUSR1);
+        assert_eq!(expect_signal(&rx, "USR1"), SIGUSR1);
+        assert_eq!(
+            PREVIOUS_CALLS.load(Ordering::SeqCst),
+            1,
+            "previous handler not chained"
+        );
+        sigchan::reset(&[SIGUSR1]).unwrap();
+        assert_eq!(
+            kernel_action(SIGUSR1.as_raw()).handler,
+            prev,
+            "reset must restore it"
+        );
+        raise_thread(gettid(), SIGUSR1);
+        assert_eq!(PREVIOUS_CALLS.load(Ordering::SeqCst), 2);
+        assert!(rx.try_recv().is_err(), "delivered after reset");
+    });
+}
+
+fn null_write() {
+    // SAFETY: deliberately faults: this is the crash under test.
+    unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u64>(), 1) };
+}
+
+#[test]
+fn real_segv_with_segv_notified_dies_by_segv_through_rusts_handler() {
+    let out = run_in_child(|| {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGSEGV]).unwrap();
+        null_write();
+        write_stderr("survived a null write\n");
+    });
+    out.assert_killed_by(libc::SIGSEGV);
+}
+
+#[test]
+fn real_segv_with_default_original_dies_by_segv() {
+    let out = run_in_child(|| {
+        set_disposition(libc::SIGSEGV, libc::SIG_DFL);
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGSEGV]).unwrap();
+        null_write();
+        write_stderr("survived a null write\n");
+    });
+    out.assert_killed_by(libc::SIGSEGV);
+}
+
+#[test]
+fn real_segv_with_segv_ignored_still_dies_instead_of_looping() {
+    let out = run_in_child(|| {
+        set_disposition(libc::SIGSEGV, libc::SIG_IGN);
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGSEGV]).unwrap();
+        null_write();
+    });
+    out.assert_killed_by(libc::SIGSEGV);
+}
+
+#[test]
+fn real_fpe_dies_by_fpe() {
+    #[cfg(target_arch = "x86_64")]
+    let out = run_in_child(|| {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[sigchan::SIGFPE]).unwrap();
+        // SAFETY: deliberately divides by zero in hardware (idiv raises #DE -> SIGFPE).
+        unsafe {
+            std::arch::asm!("xor edx, edx", "mov eax, 1", "xor ecx, ecx", "idiv ecx", out("eax") _, out("edx") _, out("ecx") _);
+        }
+    });
+    #[cfg(target_arch = "aarch64")]
+    let out = run_in_child(|| {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[sigchan::SIGILL]).unwrap();
+        // SAFETY: deliberately executes a permanently undefined instruction -> SIGILL.
+        unsafe { std::arch::asm!("udf #1") };
+    });
+    #[cfg(target_arch = "x86_64")]
+    out.assert_killed_by(libc::SIGFPE);
+    #[cfg(target_arch = "aarch64")]
+    out.assert_killed_by(libc::SIGILL);
+}
+
+#[test]
+fn stack_overflow_is_still_reported_with_segv_and_bus_notified() {
+    let out = run_in_child(|| {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGSEGV, SIGBUS]).unwrap();
+        std::thread::Builder::new()
+            .name("deep".into())
+            .spawn(|| {
+                fn recurse(n: u64) -> u64 {
+                    let buf = std::hint::black_box([n; 64]);
+                    buf[3] + recurse(n + 1)
+                }
+                recurse(0)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    });
+    assert!(
+        out.stderr.contains("has overflowed its stack"),
+        "Rust's message is missing: {}",
+        out.stderr
+    );
+    out.assert_killed_by(libc::SIGABRT);
+}

@@ -1,0 +1,181 @@
+//! stop: no delivery after it returns, no lost signal when it races one, dispositions back,
+//! no hang when nothing was enabled. Each test runs in a forked child.
+
+mod common;
+use common::*;
+use crossbeam_channel::{bounded, unbounded};
+use sigchan::{Signal, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
+use std::time::Duration;
+
+#[test]
+fn stopped_channel_gets_nothing_while_others_still_do() {
+    isolated(|| {
+        let (a_tx, a_rx) = bounded::<Signal>(4);
+        let (b_tx, b_rx) = bounded::<Signal>(4);
+        sigchan::notify(&a_tx, &[SIGWINCH]).unwrap();
+        sigchan::notify(&b_tx, &[SIGWINCH]).unwrap();
+        sigchan::stop(&a_tx);
+        raise_process(SIGWINCH);
+        assert_eq!(expect_signal(&b_rx, "WINCH to the live channel"), SIGWINCH);
+        assert!(
+            a_rx.try_recv().is_err(),
+            "stopped channel received a signal"
+        );
+    });
+}
+
+#[test]
+fn stop_on_a_channel_never_notified_returns_at_once() {
+    // Go hung in signalWaitUntilIdle when no signal was ever enabled.
+    isolated(|| {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::stop(&tx);
+        sigchan::stop(&tx);
+        assert!(
+            !thread_names().iter().any(|n| n == "sigchan"),
+            "stop alone must not start anything"
+        );
+    });
+}
+
+#[test]
+fn stop_twice_is_harmless() {
+    isolated(|| {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        sigchan::stop(&tx);
+        sigchan::stop(&tx);
+        assert_eq!(kernel_action(SIGUSR1.as_raw()).handler, libc::SIG_DFL);
+    });
+}
+
+#[test]
+fn last_stop_restores_the_original_disposition() {
+    extern "C" fn previous(_: libc::c_int) {}
+    isolated(|| {
+        set_disposition(SIGUSR1.as_raw(), previous as *const () as usize);
+        let (a, _ra) = bounded::<Signal>(1);
+        let (b, _rb) = bounded::<Signal>(1);
+        sigchan::notify(&a, &[SIGUSR1]).unwrap();
+        sigchan::notify(&b, &[SIGUSR1]).unwrap();
+        let ours = kernel_action(SIGUSR1.as_raw()).handler;
+        assert_ne!(ours, previous as *const () as usize);
+        sigchan::stop(&a);
+        assert_eq!(
+            kernel_action(SIGUSR1.as_raw()).handler,
+            ours,
+            "b still subscribes"
+        );
+        sigchan::stop(&b);
+        assert_eq!(
+            kernel_action(SIGUSR1.as_raw()).handler,
+            previous as *const () as usize
+        );
+    });
+}
+
+#[test]
+fn uncaught_signal_after_stop_takes_its_default_action() {
+    let out = run_in_child(|| {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGTERM]).unwrap();
+        sigchan::stop(&tx);
+        raise_process(SIGTERM);
+        std::thread::sleep(Duration::from_secs(5));
+        write_stderr("survived SIGTERM after stop\n");
+    });
+    out.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn uncaught_signal_after_stop_stays_ignored_if_it_was() {
+    isolated(|| {
+        set_disposition(SIGTERM.as_raw(), libc::SIG_IGN);
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGTERM]).unwrap();
+        assert!(
+            !sigchan::ignored(SIGTERM),
+            "notify catches an ignored signal"
+        );
+        sigchan::stop(&tx);
+        assert!(sigchan::ignored(SIGTERM));
+        raise_process(SIGTERM); // must not kill
+    });
+}
+
+/// Go's TestAtomicStop: `stop` in one thread while the signal is sent from another. Each
+/// round the signal must reach the channel or take its default action (death by SIGINT);
+/// neither happening within the bound is a lost signal. Children are re-forked until enough
+/// rounds have run; every child reports a byte per completed round.
+#[test]
+fn stop_racing_kill_never_loses_a_signal() {
+    const ROUNDS: usize = 1000;
+    let mut done = 0;
+    let mut deaths = 0;
+    while done < ROUNDS {
+        let out = run_in_child(|| {
+            for _ in 0..ROUNDS {
+                let (tx, rx) = bounded::<Signal>(1);
+                sigchan::notify(&tx, &[SIGINT]).unwrap();
+                let stopper = std::thread::spawn(move || sigchan::stop(&tx));
+                raise_process(SIGINT);
+                if rx.recv_timeout(Duration::from_secs(2)).is_err() {
+                    write_stderr("LOST\n");
+                    panic!("signal neither delivered nor acted on");
+                }
+                stopper.join().unwrap();
+                write_stderr(".");
+            }
+        });
+        assert!(
+            !out.stderr.contains("LOST"),
+            "lost a signal: {}",
+            out.stderr
+        );
+        done += out.stderr.bytes().filter(|&b| b == b'.').count();
+        match (out.exit_code(), out.signal()) {
+            (Some(0), _) => {}
+            (_, Some(libc::SIGINT)) => deaths += 1,
+            _ => out.assert_success(),
+        }
+        assert!(
+            deaths < 200,
+            "too many deaths to make progress ({done} rounds)"
+        );
+    }
+    eprintln!("{done} rounds, {deaths} rounds took the default action");
+}
+
+/// After `stop` returns, no signal reaches the channel, even under a storm from another
+/// thread (the stopping list drains before `stop` returns).
+#[test]
+fn nothing_is_delivered_after_stop_returns_under_a_storm() {
+    isolated(|| {
+        let (keep_tx, _keep_rx) = unbounded::<Signal>();
+        sigchan::notify(&keep_tx, &[SIGWINCH]).unwrap();
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let r = running.clone();
+        let storm = std::thread::spawn(move || {
+            while r.load(std::sync::atomic::Ordering::Relaxed) {
+                raise_process(SIGWINCH);
+            }
+        });
+        for round in 0..300 {
+            let (tx, rx) = unbounded::<Signal>();
+            sigchan::notify(&tx, &[SIGWINCH]).unwrap();
+            sigchan::stop(&tx);
+            let after_stop = rx.len();
+            let until = std::time::Instant::now() + Duration::from_millis(2);
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+            assert_eq!(
+                rx.len(),
+                after_stop,
+                "round {round}: delivery after stop returned"
+            );
+        }
+        running.store(false, std::sync::atomic::Ordering::Relaxed);
+        storm.join().unwrap();
+    });
+}
