@@ -221,6 +221,7 @@ fn stack_overflow_is_still_reported_with_segv_and_bus_notified() {
         std::thread::Builder::new()
             .name("deep".into())
             .spawn(|| {
+                #[allow(unconditional_recursion)] // the overflow is the point
                 fn recurse(n: u64) -> u64 {
                     let buf = std::hint::black_box([n; 64]);
                     buf[3] + recurse(n + 1)
