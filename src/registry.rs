@@ -312,3 +312,75 @@ fn send(tx: &Sender<Signal>, sig: Signal) -> bool {
         Err(TrySendError::Disconnected(_)) => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{SIGHUP, SIGTERM, SIGUSR1};
+    use crossbeam_channel::{bounded, unbounded};
+
+    // These touch only the registry's lists, never a disposition or mask; they are the only
+    // unit tests that use the registry, and they run one at a time under this lock.
+    static SERIAL: Mutex<()> = Mutex::new(());
+
+    fn subscribe(tx: &Sender<Signal>, set: SignalSet) {
+        REGISTRY.lock().subs.push(Subscriber {
+            tx: tx.clone(),
+            set,
+        });
+    }
+
+    fn unsubscribe_all() {
+        REGISTRY.lock().subs.clear();
+    }
+
+    #[test]
+    fn dispatch_sends_lower_numbers_first() {
+        let _serial = SERIAL.lock();
+        let (tx, rx) = unbounded();
+        subscribe(&tx, [SIGHUP, SIGUSR1, SIGTERM].into_iter().collect());
+        dispatch([SIGTERM, SIGHUP, SIGUSR1].into_iter().collect());
+        unsubscribe_all();
+        assert_eq!(
+            rx.try_iter().collect::<Vec<_>>(),
+            vec![SIGHUP, SIGUSR1, SIGTERM]
+        );
+    }
+
+    #[test]
+    fn dispatch_sends_only_what_each_channel_wants_and_never_blocks() {
+        let _serial = SERIAL.lock();
+        let (full, full_rx) = bounded(1);
+        let (other, other_rx) = unbounded();
+        subscribe(&full, [SIGHUP, SIGTERM].into_iter().collect());
+        subscribe(&other, [SIGTERM].into_iter().collect());
+        dispatch([SIGHUP, SIGTERM].into_iter().collect());
+        unsubscribe_all();
+        assert_eq!(
+            full_rx.try_iter().collect::<Vec<_>>(),
+            vec![SIGHUP],
+            "TERM dropped: full"
+        );
+        assert_eq!(other_rx.try_iter().collect::<Vec<_>>(), vec![SIGTERM]);
+    }
+
+    #[test]
+    fn stopping_channels_still_receive_until_removed() {
+        let _serial = SERIAL.lock();
+        let (tx, rx) = unbounded();
+        let id = REGISTRY
+            .lock()
+            .push_stopping(tx.clone(), [SIGUSR1].into_iter().collect());
+        dispatch([SIGUSR1, SIGHUP].into_iter().collect());
+        REGISTRY.lock().stopping.retain(|s| s.id != id);
+        dispatch([SIGUSR1].into_iter().collect());
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![SIGUSR1]);
+    }
+
+    #[test]
+    fn resolve_rejects_the_whole_call_on_one_bad_signal() {
+        assert!(resolve(&[SIGHUP, crate::SIGKILL]).is_err());
+        assert_eq!(resolve(&[]).unwrap(), SignalSet::catchable());
+        assert_eq!(resolve(&[SIGHUP, SIGHUP]).unwrap().len(), 1);
+    }
+}
