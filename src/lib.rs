@@ -52,9 +52,9 @@
 //!   A handler installed by other code *after* sigchan first touched a signal is replaced by
 //!   [`notify`] and not restored by [`reset`], which restores the first-touch disposition.
 //! - Dropped receivers are noticed at the next delivery attempt, not before.
-//! - A forked child whose parent had another thread inside parking_lot's slow path at the
-//!   instant of `fork` may deadlock on its first sigchan call (parking_lot's, and every
-//!   lock's, fork hazard); children that `exec` are unaffected.
+//! - `fork` from a multi-threaded program: sigchan's own locks are taken across the fork and
+//!   released on both sides, so a child can always call sigchan; locks of other libraries the
+//!   child uses are their own concern, as with any `fork` without `exec`.
 //!
 //! `docs/DESIGN.md` maps each piece to Go's runtime; `docs/SAFETY.md` lists everything the
 //! handler can reach.

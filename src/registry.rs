@@ -1,13 +1,15 @@
 //! Subscribers, per-signal reference counts and the dispositions saved at first touch
-//! (Go's `os/signal` `handlers` plus the runtime's `fwdSig`). Guarded by one parking_lot
-//! mutex; the handler never touches any of it.
+//! (Go's `os/signal` `handlers` plus the runtime's `fwdSig`). Guarded by one std mutex
+//! (futex-based: safe to release in a forked child, see `thread::before_fork`); the handler
+//! never touches any of it.
 
 use crate::handler;
 use crate::signal::MAX_SIGNAL;
+use crate::sync::lock;
 use crate::sys::{self, KernelSigaction, SIG_IGN};
 use crate::{stats, thread, Error, Signal, SignalSet, QUEUE};
 use crossbeam_channel::{Sender, TrySendError};
-use parking_lot::Mutex;
+use std::sync::Mutex;
 
 const N: usize = MAX_SIGNAL as usize + 1;
 
@@ -177,13 +179,13 @@ fn quiesce(ids: &[u64]) {
     }
     QUEUE.wait_quiet();
     thread::sync();
-    REGISTRY.lock().stopping.retain(|s| !ids.contains(&s.id));
+    lock(&REGISTRY).stopping.retain(|s| !ids.contains(&s.id));
 }
 
 pub(crate) fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
     let set = resolve(sigs)?;
     {
-        let mut reg = REGISTRY.lock();
+        let mut reg = lock(&REGISTRY);
         thread::ensure_started()?;
         let pos = match reg.find(tx) {
             Some(p) => p,
@@ -213,7 +215,7 @@ pub(crate) fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> 
 
 pub(crate) fn stop(tx: &Sender<Signal>) {
     let id = {
-        let mut reg = REGISTRY.lock();
+        let mut reg = lock(&REGISTRY);
         let Some(pos) = reg.find(tx) else {
             // Never subscribed (or already stopped): nothing to wait for; Go's hang fixed.
             return;
@@ -233,7 +235,7 @@ pub(crate) fn stop(tx: &Sender<Signal>) {
 pub(crate) fn ignore(sigs: &[Signal]) -> Result<(), Error> {
     let set = resolve(sigs)?;
     let ids = {
-        let mut reg = REGISTRY.lock();
+        let mut reg = lock(&REGISTRY);
         thread::ensure_started()?;
         reg.remove_everywhere(set, Release::Ignore)?
     };
@@ -244,7 +246,7 @@ pub(crate) fn ignore(sigs: &[Signal]) -> Result<(), Error> {
 pub(crate) fn reset(sigs: &[Signal]) -> Result<(), Error> {
     let set = resolve(sigs)?;
     let ids = {
-        let mut reg = REGISTRY.lock();
+        let mut reg = lock(&REGISTRY);
         thread::ensure_started()?;
         // Only signals sigchan touched have anything to restore.
         let touched: SignalSet = set
@@ -260,7 +262,7 @@ pub(crate) fn reset(sigs: &[Signal]) -> Result<(), Error> {
 pub(crate) fn init() -> Result<(), Error> {
     let before = sys::mask_block(thread::blockable())?;
     {
-        let mut reg = REGISTRY.lock();
+        let mut reg = lock(&REGISTRY);
         reg.init_blocked |= thread::blockable() & !before;
         thread::ensure_started()?;
         reg.publish_mask();
@@ -273,7 +275,7 @@ pub(crate) fn init() -> Result<(), Error> {
 /// without blocking. A full channel drops that delivery (counted); a channel whose
 /// receivers are all gone is unsubscribed.
 pub(crate) fn dispatch(sigs: SignalSet) {
-    let mut reg = REGISTRY.lock();
+    let mut reg = lock(&REGISTRY);
     let mut dead: Vec<usize> = Vec::new();
     for sig in sigs {
         for (i, sub) in reg.subs.iter().enumerate() {
@@ -323,20 +325,24 @@ mod tests {
     // unit tests that use the registry, and they run one at a time under this lock.
     static SERIAL: Mutex<()> = Mutex::new(());
 
+    fn serial() -> std::sync::MutexGuard<'static, ()> {
+        lock(&SERIAL)
+    }
+
     fn subscribe(tx: &Sender<Signal>, set: SignalSet) {
-        REGISTRY.lock().subs.push(Subscriber {
+        lock(&REGISTRY).subs.push(Subscriber {
             tx: tx.clone(),
             set,
         });
     }
 
     fn unsubscribe_all() {
-        REGISTRY.lock().subs.clear();
+        lock(&REGISTRY).subs.clear();
     }
 
     #[test]
     fn dispatch_sends_lower_numbers_first() {
-        let _serial = SERIAL.lock();
+        let _serial = serial();
         let (tx, rx) = unbounded();
         subscribe(&tx, [SIGHUP, SIGUSR1, SIGTERM].into_iter().collect());
         dispatch([SIGTERM, SIGHUP, SIGUSR1].into_iter().collect());
@@ -349,7 +355,7 @@ mod tests {
 
     #[test]
     fn dispatch_sends_only_what_each_channel_wants_and_never_blocks() {
-        let _serial = SERIAL.lock();
+        let _serial = serial();
         let (full, full_rx) = bounded(1);
         let (other, other_rx) = unbounded();
         subscribe(&full, [SIGHUP, SIGTERM].into_iter().collect());
@@ -366,13 +372,11 @@ mod tests {
 
     #[test]
     fn stopping_channels_still_receive_until_removed() {
-        let _serial = SERIAL.lock();
+        let _serial = serial();
         let (tx, rx) = unbounded();
-        let id = REGISTRY
-            .lock()
-            .push_stopping(tx.clone(), [SIGUSR1].into_iter().collect());
+        let id = lock(&REGISTRY).push_stopping(tx.clone(), [SIGUSR1].into_iter().collect());
         dispatch([SIGUSR1, SIGHUP].into_iter().collect());
-        REGISTRY.lock().stopping.retain(|s| s.id != id);
+        lock(&REGISTRY).stopping.retain(|s| s.id != id);
         dispatch([SIGUSR1].into_iter().collect());
         assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![SIGUSR1]);
     }

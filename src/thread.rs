@@ -12,10 +12,11 @@
 //! call is in force and every signal queued before the call has been delivered.
 
 use crate::registry::{self, REGISTRY};
+use crate::sync::lock;
 use crate::{signal, sys, Error, QUEUE};
-use parking_lot::{Condvar, Mutex};
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::Once;
+use std::sync::{Condvar, Mutex, MutexGuard, Once};
 
 /// Stack of the signal thread: it only moves bits into channels, but handlers (sigchan's and
 /// any chained one) may run on it when it is the only unblocked thread.
@@ -51,7 +52,7 @@ pub(crate) fn blockable() -> u64 {
 /// Asks the signal thread to keep `set` unblocked. Called with the registry locked, so
 /// requests reach the thread in registry order.
 pub(crate) fn set_unblocked(set: u64) {
-    CONTROL.lock().unblocked = set;
+    lock(&CONTROL).unblocked = set;
 }
 
 /// Starts the signal thread if this process has none (first use, or after `fork`).
@@ -78,14 +79,16 @@ pub(crate) fn sync() {
         return;
     }
     let ticket = {
-        let mut c = CONTROL.lock();
+        let mut c = lock(&CONTROL);
         c.requested += 1;
         c.requested
     };
     QUEUE.poke();
-    let mut c = CONTROL.lock();
+    let mut c = lock(&CONTROL);
     while c.acknowledged < ticket {
-        ACKED.wait(&mut c);
+        c = ACKED
+            .wait(c)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
 }
 
@@ -94,7 +97,7 @@ fn run() {
     let mut applied: Option<u64> = None;
     loop {
         let (unblocked, ticket) = {
-            let c = CONTROL.lock();
+            let c = lock(&CONTROL);
             (c.unblocked, c.requested)
         };
         if applied != Some(unblocked) {
@@ -107,7 +110,7 @@ fn run() {
             registry::dispatch(signal::SignalSet::from_raw_mask(bits));
         }
         {
-            let mut c = CONTROL.lock();
+            let mut c = lock(&CONTROL);
             if c.acknowledged < ticket {
                 c.acknowledged = ticket;
                 ACKED.notify_all();
@@ -118,14 +121,19 @@ fn run() {
 }
 
 /// `fork` copies only the calling thread. The prepare handler takes sigchan's locks so no
-/// other thread holds them at the moment of the fork; both sides release them; the child
-/// also forgets the signal thread (the next sigchan call starts a new one) and resets the
-/// queue's in-flight counters, which counted threads that do not exist in the child.
+/// other thread holds them at the moment of the fork; both sides then release them by
+/// dropping the guards; the child also forgets the signal thread (the next sigchan call
+/// starts a new one) and resets the queue's in-flight counters, which counted threads that
+/// do not exist in the child.
+///
+/// The locks are std's futex mutexes on purpose: parking_lot's eventual fairness may hand a
+/// lock being released to a thread parked on it, and in the child that thread does not
+/// exist, so the lock would stay held forever (seen here as a deadlock after fork).
 fn register_fork_handlers() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
-        // SAFETY: the three functions are extern "C" with no arguments and only lock or
-        // unlock sigchan's own mutexes and store atomics.
+        // SAFETY: the three functions are extern "C" with no arguments; they only take or
+        // release sigchan's own mutexes and store atomics.
         unsafe {
             libc::pthread_atfork(
                 Some(before_fork),
@@ -136,25 +144,28 @@ fn register_fork_handlers() {
     });
 }
 
+type ForkGuards = (
+    MutexGuard<'static, registry::Registry>,
+    MutexGuard<'static, Control>,
+);
+
+thread_local! {
+    /// The locks held across `fork`, from the prepare handler to the parent's or child's.
+    /// All three handlers run on the forking thread.
+    static FORK_GUARDS: RefCell<Option<ForkGuards>> = const { RefCell::new(None) };
+}
+
 extern "C" fn before_fork() {
-    std::mem::forget(REGISTRY.lock());
-    std::mem::forget(CONTROL.lock());
+    let guards = (lock(&REGISTRY), lock(&CONTROL));
+    FORK_GUARDS.with(|g| *g.borrow_mut() = Some(guards));
 }
 
 extern "C" fn after_fork_parent() {
-    // SAFETY: before_fork locked both on this thread and forgot the guards.
-    unsafe {
-        CONTROL.force_unlock();
-        REGISTRY.force_unlock();
-    }
+    FORK_GUARDS.with(|g| drop(g.borrow_mut().take()));
 }
 
 extern "C" fn after_fork_child() {
     RUNNING.store(false, SeqCst);
     QUEUE.reset_after_fork();
-    // SAFETY: before_fork locked both on the thread that continues in the child.
-    unsafe {
-        CONTROL.force_unlock();
-        REGISTRY.force_unlock();
-    }
+    FORK_GUARDS.with(|g| drop(g.borrow_mut().take()));
 }
