@@ -192,7 +192,10 @@ pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
 /// Synchronous signals and the C library's reserved ones are never blocked. Signals the
 /// caller had already blocked stay blocked everywhere. Calling it again is harmless.
 ///
-/// Children started with `std::process::Command` get an empty mask before `exec`.
+/// Children started with `std::process::Command` get an empty mask before `exec`. A child
+/// made with a bare `fork` gets the signals `init` blocked unblocked again on its one
+/// thread, so it can always be terminated before it calls sigchan; it can call `init`
+/// again to return to the masked-process mode.
 ///
 /// # Errors
 /// [`Error::Os`] if the signal thread cannot be started.

@@ -165,6 +165,11 @@ impl Registry {
         Ok(sub)
     }
 
+    /// Signals `init()` blocked in its caller.
+    pub(crate) fn init_blocked(&self) -> u64 {
+        self.init_blocked
+    }
+
     fn publish_mask(&self) {
         thread::set_unblocked(self.enabled | self.init_blocked);
     }

@@ -167,5 +167,13 @@ extern "C" fn after_fork_parent() {
 extern "C" fn after_fork_child() {
     RUNNING.store(false, SeqCst);
     QUEUE.reset_after_fork();
-    FORK_GUARDS.with(|g| drop(g.borrow_mut().take()));
+    FORK_GUARDS.with(|g| {
+        if let Some((reg, _)) = g.borrow_mut().take() {
+            // In init() mode the forking thread blocks every asynchronous signal, and the
+            // child has no signal thread until it calls sigchan: give this thread its
+            // signals back, or TERM would stay pending and the child could not be stopped.
+            // The child can call init() again to return to the masked-process mode.
+            let _ = sys::mask_unblock(reg.init_blocked());
+        }
+    });
 }

@@ -91,3 +91,35 @@ fn forking_during_a_signal_storm_never_deadlocks_the_child() {
         storm.join().unwrap();
     });
 }
+
+#[test]
+fn child_of_an_init_mode_process_can_still_be_terminated() {
+    // init() blocks TERM in the forking thread; the child has no signal thread until it calls
+    // sigchan. Without the fork handler giving the thread its signals back, TERM would stay
+    // pending forever and the child could not be terminated.
+    isolated(|| {
+        sigchan::init().unwrap();
+        let child = spawn_forked(|| loop {
+            pause_briefly();
+        });
+        // SAFETY: our own grandchild.
+        unsafe { libc::kill(child, libc::SIGTERM) };
+        wait_pid(child, false).assert_killed_by(libc::SIGTERM);
+    });
+}
+
+#[test]
+fn child_of_an_init_mode_process_can_return_to_init_mode() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let child = spawn_forked(|| {
+            sigchan::init().unwrap();
+            let (tx, rx) = unbounded::<Signal>();
+            sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+            assert_ne!(proc_status_mask("SigBlk", Some(gettid())) & bit(SIGUSR1), 0);
+            raise_process(SIGUSR1);
+            assert_eq!(expect_signal(&rx, "USR1 in the child's init mode"), SIGUSR1);
+        });
+        wait_pid(child, false).assert_success();
+    });
+}

@@ -109,6 +109,11 @@ pub fn mask_block(set: RawSet) -> Result<RawSet, Errno> {
     sigprocmask(libc::SIG_BLOCK, Some(set))
 }
 
+/// Unblocks `set` in the calling thread, returning the previous mask.
+pub fn mask_unblock(set: RawSet) -> Result<RawSet, Errno> {
+    sigprocmask(libc::SIG_UNBLOCK, Some(set))
+}
+
 /// Replaces the calling thread's mask, returning the previous one.
 pub fn mask_set(set: RawSet) -> Result<RawSet, Errno> {
     sigprocmask(libc::SIG_SETMASK, Some(set))
