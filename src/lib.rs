@@ -95,6 +95,12 @@ pub(crate) static QUEUE: queue::Queue = queue::Queue::new();
 /// A signal that was ignored (also one inherited as ignored, e.g. under `nohup`) is caught
 /// from now on; the ignored state comes back when its last subscriber stops.
 ///
+/// Give the channel room: as in Go, a signal that finds the channel full is dropped for that
+/// channel (a zero-capacity channel receives only while a receiver is blocked in `recv`).
+/// One slot per signal you act on is enough, since arrivals coalesce anyway.
+///
+/// None of sigchan's calls may be made from inside a signal handler.
+///
 /// # Errors
 /// [`Error::Uncatchable`] for `SIGKILL`/`SIGSTOP`, [`Error::Reserved`] for the C library's
 /// signals; nothing at all has changed then. [`Error::Os`] if the signal thread cannot be

@@ -436,6 +436,15 @@ impl IntoIterator for &SignalSet {
 }
 
 /// Iterator over a [`SignalSet`], lowest number first.
+///
+/// ```
+/// let set: sigchan::SignalSet = [sigchan::SIGTERM, sigchan::SIGHUP].into_iter().collect();
+/// let mut it = set.iter();
+/// assert_eq!(it.len(), 2);
+/// assert_eq!(it.next(), Some(sigchan::SIGHUP));
+/// assert_eq!(it.next(), Some(sigchan::SIGTERM));
+/// assert_eq!(it.next(), None);
+/// ```
 #[derive(Clone, Debug)]
 pub struct SignalSetIter(u64);
 
@@ -461,6 +470,11 @@ macro_rules! signal_consts {
     ($($name:ident = $num:expr, $doc:literal;)*) => {
         $(
             #[doc = $doc]
+            #[doc = ""]
+            #[doc = "```"]
+            #[doc = concat!("assert_eq!(sigchan::", stringify!($name), ".as_raw(), libc::", stringify!($name), ");")]
+            #[doc = concat!("assert_eq!(sigchan::", stringify!($name), ".to_string(), \"", stringify!($name), "\");")]
+            #[doc = "```"]
             pub const $name: Signal = Signal::from_raw_unchecked($num);
         )*
     };

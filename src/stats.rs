@@ -13,8 +13,14 @@ static DROPPED_FULL: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 /// Counts for one signal since the process started (all channels together).
 ///
 /// ```
+/// use crossbeam_channel::bounded;
+/// let (tx, rx) = bounded(1);
+/// sigchan::notify(&tx, &[sigchan::SIGUSR2])?;
+/// unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) };
+/// rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
 /// let s = sigchan::stats(sigchan::SIGUSR2);
-/// assert!(s.delivered <= s.arrivals + s.delivered); // counters only grow
+/// assert_eq!((s.arrivals, s.delivered, s.dropped_full), (1, 1, 0));
+/// # Ok::<(), sigchan::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
