@@ -61,27 +61,41 @@
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// Under `--cfg loom` only the sigqueue and its models are built; the rest is unused there.
+#![cfg_attr(loom, allow(dead_code))]
 
 #[cfg(not(any(target_os = "linux")))]
 compile_error!("sigchan supports Linux only");
 
 mod error;
-mod handler;
 mod queue;
-mod registry;
 mod signal;
-mod stats;
 mod sync;
 mod sys;
+
+// The runtime. Under `--cfg loom` only the sigqueue and its sync shim are built, with loom's
+// types, for the models in `loom_models.rs` (run by `.ci/run`, see docs/TESTING.md).
+#[cfg(not(loom))]
+mod handler;
+#[cfg(all(test, loom))]
+mod loom_models;
+#[cfg(not(loom))]
+mod registry;
+#[cfg(not(loom))]
+mod stats;
+#[cfg(not(loom))]
 mod thread;
 
 pub use error::Error;
 pub use signal::*;
+#[cfg(not(loom))]
 pub use stats::{stats, Stats};
 
+#[cfg(not(loom))]
 use crossbeam_channel::Sender;
 
 /// The one sigqueue between every handler and the signal thread.
+#[cfg(not(loom))]
 pub(crate) static QUEUE: queue::Queue = queue::Queue::new();
 
 /// Relays the signals `sigs` to `tx`; `&[]` means every catchable signal.
@@ -116,6 +130,7 @@ pub(crate) static QUEUE: queue::Queue = queue::Queue::new();
 /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), SIGUSR1);
 /// # Ok::<(), sigchan::Error>(())
 /// ```
+#[cfg(not(loom))]
 pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
     registry::notify(tx, sigs)
 }
@@ -136,6 +151,7 @@ pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
 /// assert!(rx.try_recv().is_err());
 /// # Ok::<(), sigchan::Error>(())
 /// ```
+#[cfg(not(loom))]
 pub fn stop(tx: &Sender<Signal>) {
     registry::stop(tx)
 }
@@ -154,6 +170,7 @@ pub fn stop(tx: &Sender<Signal>) {
 /// sigchan::reset(&[sigchan::SIGHUP])?;
 /// # Ok::<(), sigchan::Error>(())
 /// ```
+#[cfg(not(loom))]
 pub fn ignore(sigs: &[Signal]) -> Result<(), Error> {
     registry::ignore(sigs)
 }
@@ -164,6 +181,7 @@ pub fn ignore(sigs: &[Signal]) -> Result<(), Error> {
 /// ```
 /// assert!(!sigchan::ignored(sigchan::SIGKILL));
 /// ```
+#[cfg(not(loom))]
 pub fn ignored(sig: Signal) -> bool {
     sys::sigaction(sig.as_raw(), None).is_ok_and(|a| a.handler == sys::SIG_IGN)
 }
@@ -184,6 +202,7 @@ pub fn ignored(sig: Signal) -> bool {
 /// assert!(rx.try_recv().is_err());
 /// # Ok::<(), sigchan::Error>(())
 /// ```
+#[cfg(not(loom))]
 pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
     registry::reset(sigs)
 }
@@ -214,6 +233,7 @@ pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
 ///     Ok(())
 /// }
 /// ```
+#[cfg(not(loom))]
 pub fn init() -> Result<(), Error> {
     registry::init()
 }

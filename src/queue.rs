@@ -24,10 +24,13 @@
 //!    Hence `state == RECEIVING` means everything sent so far has been taken and processed.
 //! 4. The handler does at most one futex wake for the receiver, and only if it was asleep
 //!    (`RECEIVING`); a second wake happens only while a `wait_quiet` caller is registered.
+//!
+//! Every decision rests on a read-modify-write (which reads the latest value and
+//! synchronizes with the RMW before it), never on a plain load alone: the argument then
+//! holds in the C11 model as loom checks it (loom treats SeqCst loads as acquire loads),
+//! not only on hardware that happens to be stronger. No fence is needed in the handler.
 
-use crate::sync::{
-    futex_wait, futex_wake_all, futex_wake_one, AtomicU32, AtomicU64, Ordering::SeqCst,
-};
+use crate::sync::{AtomicU32, AtomicU64, Futex, Ordering::SeqCst};
 
 const IDLE: u32 = 0;
 const RECEIVING: u32 = 1;
@@ -50,9 +53,9 @@ pub(crate) enum Sent {
 pub(crate) struct Queue {
     pending: AtomicU64,
     wanted: AtomicU64,
-    state: AtomicU32,
+    state: Futex,
     delivering: AtomicU32,
-    quiet: AtomicU32,
+    quiet: Futex,
 }
 
 impl Queue {
@@ -61,9 +64,9 @@ impl Queue {
         Queue {
             pending: AtomicU64::new(0),
             wanted: AtomicU64::new(0),
-            state: AtomicU32::new(IDLE),
+            state: Futex::new(IDLE),
             delivering: AtomicU32::new(0),
-            quiet: AtomicU32::new(0),
+            quiet: Futex::new(0),
         }
     }
 
@@ -72,15 +75,19 @@ impl Queue {
         Queue {
             pending: AtomicU64::new(0),
             wanted: AtomicU64::new(0),
-            state: AtomicU32::new(IDLE),
+            state: Futex::new(IDLE),
             delivering: AtomicU32::new(0),
-            quiet: AtomicU32::new(0),
+            quiet: Futex::new(0),
         }
     }
 
     /// Handler side (Go's `sigsend`): queue `bit` if it is wanted. Async-signal-safe: atomics,
     /// and at most one futex wake when the receiver sleeps.
     pub(crate) fn send(&self, bit: u64) -> Sent {
+        // Counted before reading `wanted`. `wait_quiet` reads this counter only by
+        // read-modify-write, so one of the two RMWs comes first: if ours, `wait_quiet` sees
+        // this sender counted; if theirs, our RMW reads from it, so the `disable` before it
+        // happens-before our load of `wanted`, which then sees the bit cleared.
         self.delivering.fetch_add(1, SeqCst);
         let sent = if self.wanted.load(SeqCst) & bit == 0 {
             Sent::NotWanted
@@ -94,26 +101,16 @@ impl Queue {
         if prev & COUNT_MASK == 1 && prev & !COUNT_MASK != 0 {
             // The last sender left while a stop waits for exactly this moment.
             self.quiet.fetch_add(1, SeqCst);
-            futex_wake_all(&self.quiet);
+            self.quiet.wake_all();
         }
         sent
     }
 
-    /// Sets `bit` in `pending` by CAS; false if it was already set.
+    /// Sets `bit` in `pending`; false if it was already set. Go uses a CAS loop; `fetch_or`
+    /// is the same read-modify-write in one instruction, and its answer ("already set") comes
+    /// from the latest value, so a bit the receiver just took is never mistaken for pending.
     fn set_pending(&self, bit: u64) -> bool {
-        let mut cur = self.pending.load(SeqCst);
-        loop {
-            if cur & bit != 0 {
-                return false;
-            }
-            match self
-                .pending
-                .compare_exchange_weak(cur, cur | bit, SeqCst, SeqCst)
-            {
-                Ok(_) => return true,
-                Err(now) => cur = now,
-            }
-        }
+        self.pending.fetch_or(bit, SeqCst) & bit == 0
     }
 
     /// Makes the receiver come round (invariant 2). Used by senders and by `poke`.
@@ -135,12 +132,22 @@ impl Queue {
                         .compare_exchange(RECEIVING, IDLE, SeqCst, SeqCst)
                         .is_ok()
                     {
-                        futex_wake_one(&self.state);
+                        self.state.wake_one();
                         return;
                     }
                 }
-                // SENDING: a wake-up is already due. Any other value cannot occur.
-                _ => return,
+                // SENDING: a wake-up is already due. Confirm with a read-modify-write: the
+                // receiver's later `SENDING -> IDLE` then reads from it and its `take` sees
+                // our bit. Any other value cannot occur.
+                _ => {
+                    if self
+                        .state
+                        .compare_exchange(SENDING, SENDING, SeqCst, SeqCst)
+                        .is_ok()
+                    {
+                        return;
+                    }
+                }
             }
         }
     }
@@ -169,7 +176,7 @@ impl Queue {
                     {
                         // Invariant 3: only a sender ends RECEIVING; spurious wake-ups loop.
                         while self.state.load(SeqCst) == RECEIVING {
-                            futex_wait(&self.state, RECEIVING);
+                            self.state.wait(RECEIVING);
                         }
                         return;
                     }
@@ -205,20 +212,29 @@ impl Queue {
     /// every `send` that started before this call has finished. Together with `disable`
     /// before it, afterwards no sender can still set a bit it saw wanted earlier.
     pub(crate) fn wait_quiet(&self) {
+        // A read-modify-write after the caller's `disable`: see the comment in `send`.
         self.delivering.fetch_add(WAITER, SeqCst);
         loop {
-            let epoch = self.quiet.load(SeqCst);
-            if self.delivering.load(SeqCst) & COUNT_MASK == 0 {
+            // Epoch first, then the count, both by read-modify-write (latest values): a
+            // sender that empties the count after our read bumps the epoch after it too.
+            let epoch = self.quiet.fetch_add(0, SeqCst);
+            if self.delivering.fetch_add(0, SeqCst) & COUNT_MASK == 0 {
                 break;
             }
-            futex_wait(&self.quiet, epoch);
-            if self.quiet.load(SeqCst) != epoch {
+            self.quiet.wait(epoch);
+            if self.quiet.fetch_add(0, SeqCst) != epoch {
                 // A sender saw the count reach zero after we registered: that moment
                 // suffices even if new senders have started since (they read `wanted` late).
                 break;
             }
         }
         self.delivering.fetch_sub(WAITER, SeqCst);
+    }
+
+    /// Futex wakes sent to the receiver so far (loom models only).
+    #[cfg(loom)]
+    pub(crate) fn receiver_wakes(&self) -> usize {
+        self.state.wakes()
     }
 
     /// In a child after `fork`: only the forking thread survives, so no sender or waiter is

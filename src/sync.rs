@@ -1,15 +1,91 @@
-//! The atomics and futex the sigqueue is written against.
+//! The atomics and futex the sigqueue is written against, and the lock helper for the
+//! registry's and the signal thread's std mutexes.
 //!
-//! Also the lock helper for the registry's and the signal thread's std mutexes.
-//!
-//! Normally std's atomics and the raw futex syscall; under `--cfg loom` loom's atomics and a
-//! futex model (a wait may return spuriously, which every caller tolerates), so the same queue
-//! code is model-checked.
+//! Normally std's atomics and the raw futex syscall. Under `--cfg loom`, loom's atomics and a
+//! futex model: `Futex::wait` blocks on a `loom::sync::Notify` that `wake_*` signals (a wake
+//! with no sleeper leaves a permit, so a wait may return spuriously, as a real futex may).
+//! A missing wake therefore shows up in loom as a thread blocked forever.
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 #[cfg(not(loom))]
 pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// An `AtomicU32` that threads can sleep on (Linux futex, private to the process).
+pub(crate) struct Futex {
+    word: AtomicU32,
+    #[cfg(loom)]
+    note: loom::sync::Notify,
+    /// Wakes issued, so models can check that one sleep gets at most one wake.
+    #[cfg(loom)]
+    wakes: loom::sync::atomic::AtomicUsize,
+}
+
+impl std::ops::Deref for Futex {
+    type Target = AtomicU32;
+    fn deref(&self) -> &AtomicU32 {
+        &self.word
+    }
+}
+
+#[cfg(not(loom))]
+impl Futex {
+    pub(crate) const fn new(v: u32) -> Futex {
+        Futex {
+            word: AtomicU32::new(v),
+        }
+    }
+
+    /// Sleeps while the word equals `expected`; may return early for any reason (a wake, a
+    /// signal, a spurious wake-up), so callers re-check their condition.
+    #[inline]
+    pub(crate) fn wait(&self, expected: u32) {
+        crate::sys::futex_wait(self.word.as_ptr(), expected);
+    }
+
+    /// Wakes one sleeper. Async-signal-safe: one raw syscall.
+    #[inline]
+    pub(crate) fn wake_one(&self) {
+        crate::sys::futex_wake(self.word.as_ptr(), 1);
+    }
+
+    /// Wakes every sleeper. Async-signal-safe: one raw syscall.
+    #[inline]
+    pub(crate) fn wake_all(&self) {
+        crate::sys::futex_wake(self.word.as_ptr(), i32::MAX as u32);
+    }
+}
+
+#[cfg(loom)]
+impl Futex {
+    pub(crate) fn new(v: u32) -> Futex {
+        Futex {
+            word: AtomicU32::new(v),
+            note: loom::sync::Notify::new(),
+            wakes: loom::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+
+    pub(crate) fn wakes(&self) -> usize {
+        self.wakes.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn wait(&self, expected: u32) {
+        if self.word.load(Ordering::SeqCst) == expected {
+            self.note.wait();
+        }
+    }
+
+    pub(crate) fn wake_one(&self) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+        self.note.notify();
+    }
+
+    /// The models have at most one sleeper per futex.
+    pub(crate) fn wake_all(&self) {
+        self.note.notify();
+    }
+}
 
 /// Locks a std mutex, ignoring poison: sigchan's critical sections restore their invariants
 /// before anything that can panic, and a signal runtime must keep working after a panic.
@@ -17,37 +93,3 @@ pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
-
-/// Sleeps while `word == expected`; may return early for any reason.
-#[cfg(not(loom))]
-#[inline]
-pub(crate) fn futex_wait(word: &AtomicU32, expected: u32) {
-    crate::sys::futex_wait(word.as_ptr(), expected);
-}
-
-/// Wakes every thread sleeping in `futex_wait` on `word`.
-#[cfg(not(loom))]
-#[inline]
-pub(crate) fn futex_wake_all(word: &AtomicU32) {
-    crate::sys::futex_wake(word.as_ptr(), i32::MAX as u32);
-}
-
-/// Wakes one thread sleeping in `futex_wait` on `word`.
-#[cfg(not(loom))]
-#[inline]
-pub(crate) fn futex_wake_one(word: &AtomicU32) {
-    crate::sys::futex_wake(word.as_ptr(), 1);
-}
-
-#[cfg(loom)]
-pub(crate) fn futex_wait(word: &AtomicU32, expected: u32) {
-    if word.load(Ordering::SeqCst) == expected {
-        loom::thread::yield_now();
-    }
-}
-
-#[cfg(loom)]
-pub(crate) fn futex_wake_all(_word: &AtomicU32) {}
-
-#[cfg(loom)]
-pub(crate) fn futex_wake_one(_word: &AtomicU32) {}
