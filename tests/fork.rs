@@ -6,7 +6,16 @@ use common::*;
 use crossbeam_channel::unbounded;
 use sigchan::{Signal, SIGUSR1, SIGUSR2, SIGWINCH};
 
+// qemu-user 7.2 aborts (`cpu_exec: assertion failed: (cpu == current_cpu)`) when a process
+// forked from a multi-threaded guest starts a thread, with or without sigchan. Tests whose
+// forked grandchild starts sigchan's thread are ignored there (`--cfg sigchan_qemu`, set by
+// .ci/run for the aarch64 run only); they run natively.
+
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 aborts when a forked child of a threaded process starts a thread"
+)]
 fn forked_child_keeps_receiving_after_calling_sigchan_again() {
     isolated(|| {
         let (tx, rx) = unbounded::<Signal>();
@@ -37,6 +46,10 @@ fn forked_child_keeps_receiving_after_calling_sigchan_again() {
 }
 
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 aborts when a forked child of a threaded process starts a thread"
+)]
 fn signal_arriving_in_the_child_before_its_first_call_is_delivered() {
     isolated(|| {
         let (tx, rx) = unbounded::<Signal>();
@@ -54,6 +67,10 @@ fn signal_arriving_in_the_child_before_its_first_call_is_delivered() {
 }
 
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 aborts when a forked child of a threaded process starts a thread"
+)]
 fn stop_in_a_child_that_never_called_sigchan_does_not_hang() {
     isolated(|| {
         let (tx, _rx) = unbounded::<Signal>();
@@ -64,6 +81,10 @@ fn stop_in_a_child_that_never_called_sigchan_does_not_hang() {
 }
 
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 aborts when a forked child of a threaded process starts a thread"
+)]
 fn forking_during_a_signal_storm_never_deadlocks_the_child() {
     isolated(|| {
         let (tx, _rx) = unbounded::<Signal>();
@@ -109,6 +130,10 @@ fn child_of_an_init_mode_process_can_still_be_terminated() {
 }
 
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 aborts when a forked child of a threaded process starts a thread"
+)]
 fn child_of_an_init_mode_process_can_return_to_init_mode() {
     isolated(|| {
         sigchan::init().unwrap();
