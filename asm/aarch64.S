@@ -8,12 +8,12 @@
 // to recognise a signal frame. rt_sigreturn never returns; udf traps if it ever does.
 
     .text
-    .globl  sigchan_restore_rt
-    .type   sigchan_restore_rt, %function
+    .globl  sigchan_sigaction_restorer
+    .type   sigchan_sigaction_restorer, %function
     .p2align 4
     nop
-sigchan_restore_rt:
+sigchan_sigaction_restorer:
     mov     x8, #139
     svc     #0
     udf     #0
-    .size   sigchan_restore_rt, .-sigchan_restore_rt
+    .size   sigchan_sigaction_restorer, .-sigchan_sigaction_restorer

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 extern "C" {
     /// sigchan's trampoline from asm/<arch>.S (a global symbol of the library).
-    fn sigchan_restore_rt();
+    fn sigchan_sigaction_restorer();
 }
 
 fn restorer() -> usize {
-    sigchan_restore_rt as *const () as usize
+    sigchan_sigaction_restorer as *const () as usize
 }
 
 #[test]
@@ -120,7 +120,7 @@ fn a_broken_restorer_is_caught_and_sigchans_is_not() {
 
 #[test]
 fn handler_returns_through_the_restorer_many_times() {
-    // Every delivery below returns through sigchan_restore_rt; a broken one would crash.
+    // Every delivery below returns through sigchan_sigaction_restorer; a broken one would crash.
     isolated(|| {
         let (tx, rx) = unbounded::<Signal>();
         sigchan::notify(&tx, &[SIGUSR1]).unwrap();

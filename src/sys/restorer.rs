@@ -13,10 +13,10 @@ core::arch::global_asm!(include_str!(env!("SIGCHAN_RESTORER_ASM")));
 
 extern "C" {
     /// Executes `rt_sigreturn`; only ever entered by the kernel as a handler's return address.
-    fn sigchan_restore_rt();
+    fn sigchan_sigaction_restorer();
 }
 
 /// The address installed as `sa_restorer` for every sigchan handler.
 pub fn address() -> usize {
-    sigchan_restore_rt as *const () as usize
+    sigchan_sigaction_restorer as *const () as usize
 }
