@@ -12,6 +12,9 @@ static DROPPED_FULL: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 
 /// Counts for one signal since the process started (all channels together).
 ///
+/// Each counter is bumped right after its event (a value sent, a bit queued), so it can trail
+/// by a moment what a receiver already holds; it never runs ahead.
+///
 /// ```
 /// use crossbeam_channel::bounded;
 /// let (tx, rx) = bounded(1);

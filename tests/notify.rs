@@ -62,7 +62,10 @@ fn every_channel_gets_its_own_copy() {
         for (i, (_, rx)) in chans.iter().enumerate() {
             assert_eq!(expect_signal(rx, &format!("channel {i}")), SIGHUP);
         }
-        assert_eq!(sigchan::stats(SIGHUP).delivered, 3);
+        // Counters are bumped right after each send: wait for the last one.
+        wait_until("3 deliveries counted", || {
+            sigchan::stats(SIGHUP).delivered == 3
+        });
     });
 }
 
@@ -78,12 +81,15 @@ fn an_unread_full_channel_does_not_block_others() {
             raise_process(SIGWINCH);
             assert_eq!(expect_signal(&rx, &format!("round {i}")), SIGWINCH);
         }
+        // Counters are bumped right after each send: wait for the last one.
+        wait_until("21 deliveries counted", || {
+            sigchan::stats(SIGWINCH).delivered == 21
+        });
         let s = sigchan::stats(SIGWINCH);
         assert_eq!(
             s.dropped_full, 19,
             "the unread channel took one and dropped the rest: {s:?}"
         );
-        assert_eq!(s.delivered, 21);
     });
 }
 
@@ -167,6 +173,9 @@ fn arrivals_the_kernel_coalesced_make_one_delivery() {
             libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
         }
         assert_eq!(expect_signal(&rx, "USR2"), SIGUSR2);
+        wait_until("the arrival counted", || {
+            sigchan::stats(SIGUSR2).arrivals == 1
+        });
         assert_eq!(sigchan::stats(SIGUSR2).arrivals, 1);
     });
 }
