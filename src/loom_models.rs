@@ -15,6 +15,16 @@ use loom::thread;
 const A: u64 = 1 << 0;
 const B: u64 = 1 << 1;
 
+/// Handler threads, one per entry of `bits`, each sending its bit once.
+fn spawn_senders(q: &Arc<Queue>, bits: &[u64]) -> Vec<thread::JoinHandle<Sent>> {
+    bits.iter()
+        .map(|&bit| {
+            let q = q.clone();
+            thread::spawn(move || q.send(bit))
+        })
+        .collect()
+}
+
 /// Runs `f` under loom and reports how many executions it explored (the model's size).
 fn model<F: Fn() + Sync + Send + 'static>(name: &str, f: F) {
     static EXECUTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -42,13 +52,7 @@ fn two_senders_and_the_receiver_lose_nothing() {
     model("two_senders_and_the_receiver_lose_nothing", || {
         let q = Arc::new(Queue::new());
         q.enable(A | B);
-        let senders: Vec<_> = [A, B]
-            .into_iter()
-            .map(|bit| {
-                let q = q.clone();
-                thread::spawn(move || q.send(bit))
-            })
-            .collect();
+        let senders = spawn_senders(&q, &[A, B]);
         let mut got = q.take();
         let mut waits = 0;
         while got != A | B {
@@ -81,12 +85,7 @@ fn a_repeated_signal_is_coalesced_or_queued_never_lost() {
         || {
             let q = Arc::new(Queue::new());
             q.enable(A);
-            let senders: Vec<_> = (0..2)
-                .map(|_| {
-                    let q = q.clone();
-                    thread::spawn(move || q.send(A))
-                })
-                .collect();
+            let senders = spawn_senders(&q, &[A, A]);
             let results: Vec<Sent> = senders.into_iter().map(|s| s.join().unwrap()).collect();
             assert!(results.contains(&Sent::Queued));
             let mut got = q.take();
@@ -225,12 +224,7 @@ fn disable_then_wait_quiet_excludes_late_senders() {
     model("disable_then_wait_quiet_excludes_late_senders", || {
         let q = Arc::new(Queue::new());
         q.enable(A);
-        let senders: Vec<_> = (0..2)
-            .map(|_| {
-                let q = q.clone();
-                thread::spawn(move || q.send(A))
-            })
-            .collect();
+        let senders = spawn_senders(&q, &[A, A]);
         q.disable(A);
         q.wait_quiet();
         let at_quiet = q.take();

@@ -89,13 +89,7 @@ fn forking_during_a_signal_storm_never_deadlocks_the_child() {
     isolated(|| {
         let (tx, _rx) = unbounded::<Signal>();
         sigchan::notify(&tx, &[SIGWINCH]).unwrap();
-        let run = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let r = run.clone();
-        let storm = std::thread::spawn(move || {
-            while r.load(std::sync::atomic::Ordering::Relaxed) {
-                raise_process(SIGWINCH);
-            }
-        });
+        let storm = Storm::start(SIGWINCH);
         for _ in 0..50 {
             let tx = tx.clone();
             let child = spawn_forked(move || {
@@ -108,8 +102,7 @@ fn forking_during_a_signal_storm_never_deadlocks_the_child() {
             });
             wait_pid(child, false).assert_success();
         }
-        run.store(false, std::sync::atomic::Ordering::Relaxed);
-        storm.join().unwrap();
+        storm.stop();
     });
 }
 

@@ -214,43 +214,35 @@ fn previously_installed_handler_is_chained_and_comes_back_after_reset() {
     });
 }
 
-fn null_write() {
-    // SAFETY: deliberately faults: this is the crash under test.
-    unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u64>(), 1) };
+/// In a child: SEGV's original disposition set to `original` (None: leave Rust's
+/// stack-overflow handler), SEGV notified, then a real null-pointer write. Must die by SEGV.
+fn real_segv_with_original(original: Option<libc::sighandler_t>) {
+    let out = run_in_child(move || {
+        if let Some(h) = original {
+            set_disposition(libc::SIGSEGV, h);
+        }
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGSEGV]).unwrap();
+        // SAFETY: deliberately faults: this is the crash under test.
+        unsafe { std::ptr::write_volatile(std::ptr::null_mut::<u64>(), 1) };
+        write_stderr("survived a null write\n");
+    });
+    out.assert_killed_by(libc::SIGSEGV);
 }
 
 #[test]
 fn real_segv_with_segv_notified_dies_by_segv_through_rusts_handler() {
-    let out = run_in_child(|| {
-        let (tx, _rx) = bounded::<Signal>(1);
-        sigchan::notify(&tx, &[SIGSEGV]).unwrap();
-        null_write();
-        write_stderr("survived a null write\n");
-    });
-    out.assert_killed_by(libc::SIGSEGV);
+    real_segv_with_original(None);
 }
 
 #[test]
 fn real_segv_with_default_original_dies_by_segv() {
-    let out = run_in_child(|| {
-        set_disposition(libc::SIGSEGV, libc::SIG_DFL);
-        let (tx, _rx) = bounded::<Signal>(1);
-        sigchan::notify(&tx, &[SIGSEGV]).unwrap();
-        null_write();
-        write_stderr("survived a null write\n");
-    });
-    out.assert_killed_by(libc::SIGSEGV);
+    real_segv_with_original(Some(libc::SIG_DFL));
 }
 
 #[test]
 fn real_segv_with_segv_ignored_still_dies_instead_of_looping() {
-    let out = run_in_child(|| {
-        set_disposition(libc::SIGSEGV, libc::SIG_IGN);
-        let (tx, _rx) = bounded::<Signal>(1);
-        sigchan::notify(&tx, &[SIGSEGV]).unwrap();
-        null_write();
-    });
-    out.assert_killed_by(libc::SIGSEGV);
+    real_segv_with_original(Some(libc::SIG_IGN));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 mod common;
 use common::*;
 use crossbeam_channel::{bounded, unbounded};
-use sigchan::{Signal, SIGINT, SIGTERM, SIGUSR1, SIGWINCH};
+use sigchan::{Signal, SIGTERM, SIGUSR1, SIGWINCH};
 use std::time::Duration;
 
 #[test]
@@ -103,47 +103,12 @@ fn uncaught_signal_after_stop_stays_ignored_if_it_was() {
     });
 }
 
-/// Go's TestAtomicStop: `stop` in one thread while the signal is sent from another. Each
-/// round the signal must reach the channel or take its default action (death by SIGINT);
-/// neither happening within the bound is a lost signal. Children are re-forked until enough
-/// rounds have run; every child reports a byte per completed round.
+/// Go's TestAtomicStop, 1000 rounds: the signal reaches the channel or takes its default
+/// action, never neither (see `common::stop_racing_kill`).
 #[test]
 fn stop_racing_kill_never_loses_a_signal() {
-    const ROUNDS: usize = 1000;
-    let mut done = 0;
-    let mut deaths = 0;
-    while done < ROUNDS {
-        let out = run_in_child(|| {
-            for _ in 0..ROUNDS {
-                let (tx, rx) = bounded::<Signal>(1);
-                sigchan::notify(&tx, &[SIGINT]).unwrap();
-                let stopper = std::thread::spawn(move || sigchan::stop(&tx));
-                raise_process(SIGINT);
-                if rx.recv_timeout(Duration::from_secs(2)).is_err() {
-                    write_stderr("LOST\n");
-                    panic!("signal neither delivered nor acted on");
-                }
-                stopper.join().unwrap();
-                write_stderr(".");
-            }
-        });
-        assert!(
-            !out.stderr.contains("LOST"),
-            "lost a signal: {}",
-            out.stderr
-        );
-        done += out.stderr.bytes().filter(|&b| b == b'.').count();
-        match (out.exit_code(), out.signal()) {
-            (Some(0), _) => {}
-            (_, Some(libc::SIGINT)) => deaths += 1,
-            _ => out.assert_success(),
-        }
-        assert!(
-            deaths < 200,
-            "too many deaths to make progress ({done} rounds)"
-        );
-    }
-    eprintln!("{done} rounds, {deaths} rounds took the default action");
+    let (done, defaults) = stop_racing_kill(1000);
+    eprintln!("{done} rounds, {defaults} rounds took the default action");
 }
 
 /// After `stop` returns, no signal reaches the channel, even under a storm from another
@@ -153,13 +118,7 @@ fn nothing_is_delivered_after_stop_returns_under_a_storm() {
     isolated(|| {
         let (keep_tx, _keep_rx) = unbounded::<Signal>();
         sigchan::notify(&keep_tx, &[SIGWINCH]).unwrap();
-        let running = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
-        let r = running.clone();
-        let storm = std::thread::spawn(move || {
-            while r.load(std::sync::atomic::Ordering::Relaxed) {
-                raise_process(SIGWINCH);
-            }
-        });
+        let storm = Storm::start(SIGWINCH);
         for round in 0..300 {
             let (tx, rx) = unbounded::<Signal>();
             sigchan::notify(&tx, &[SIGWINCH]).unwrap();
@@ -175,7 +134,6 @@ fn nothing_is_delivered_after_stop_returns_under_a_storm() {
                 "round {round}: delivery after stop returned"
             );
         }
-        running.store(false, std::sync::atomic::Ordering::Relaxed);
-        storm.join().unwrap();
+        storm.stop();
     });
 }

@@ -7,7 +7,7 @@
 mod common;
 use common::*;
 use crossbeam_channel::{bounded, unbounded};
-use sigchan::{Signal, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH};
+use sigchan::{Signal, SIGUSR1, SIGUSR2, SIGWINCH};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,32 +29,7 @@ fn spin_until(deadline: Instant) {
 #[test]
 #[ignore = "stress: run with --ignored in release"]
 fn stop_racing_kill_thousands_of_times() {
-    let rounds = env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize;
-    let (mut done, mut defaults) = (0, 0);
-    while done < rounds {
-        let out = run_in_child(|| {
-            for _ in 0..rounds {
-                let (tx, rx) = bounded::<Signal>(1);
-                sigchan::notify(&tx, &[SIGINT]).unwrap();
-                let stopper = std::thread::spawn(move || sigchan::stop(&tx));
-                raise_process(SIGINT);
-                assert!(rx.recv_timeout(Duration::from_secs(2)).is_ok(), "LOST");
-                stopper.join().unwrap();
-                write_stderr(".");
-            }
-        });
-        assert!(
-            !out.stderr.contains("LOST"),
-            "lost a signal: {}",
-            out.stderr
-        );
-        done += out.stderr.bytes().filter(|&b| b == b'.').count();
-        match (out.exit_code(), out.signal()) {
-            (Some(0), _) => {}
-            (_, Some(libc::SIGINT)) => defaults += 1,
-            _ => out.assert_success(),
-        }
-    }
+    let (done, defaults) = stop_racing_kill(env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize);
     eprintln!("stress: {done} stop/kill rounds, 0 lost, {defaults} took the default action");
 }
 

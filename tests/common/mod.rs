@@ -334,3 +334,82 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
         pause_briefly();
     }
 }
+
+/// A thread sending `sig` to this process as fast as it can, until `stop` (or drop).
+pub struct Storm {
+    running: std::sync::Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Storm {
+    pub fn start(sig: sigchan::Signal) -> Storm {
+        let running = std::sync::Arc::new(AtomicBool::new(true));
+        let r = running.clone();
+        let thread = std::thread::spawn(move || {
+            while r.load(Ordering::Relaxed) {
+                raise_process(sig);
+            }
+        });
+        Storm {
+            running,
+            thread: Some(thread),
+        }
+    }
+
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        self.running.store(false, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.join().unwrap();
+        }
+    }
+}
+
+impl Drop for Storm {
+    fn drop(&mut self) {
+        self.halt();
+    }
+}
+
+/// Go's TestAtomicStop: `stop` in one thread while SIGINT is sent from another, `rounds`
+/// times across as many forked children as it takes. Each round the signal must reach the
+/// channel or take its default action (death by SIGINT ends that child); neither within the
+/// bound is a lost signal and fails. Returns (rounds run, children that died by SIGINT).
+pub fn stop_racing_kill(rounds: usize) -> (usize, usize) {
+    let (mut done, mut defaults) = (0, 0);
+    while done < rounds {
+        let out = run_in_child(move || {
+            for _ in 0..rounds {
+                let (tx, rx) = crossbeam_channel::bounded::<sigchan::Signal>(1);
+                sigchan::notify(&tx, &[sigchan::SIGINT]).unwrap();
+                let stopper = std::thread::spawn(move || sigchan::stop(&tx));
+                raise_process(sigchan::SIGINT);
+                if rx.recv_timeout(Duration::from_secs(2)).is_err() {
+                    write_stderr("LOST\n");
+                    panic!("signal neither delivered nor acted on");
+                }
+                stopper.join().unwrap();
+                write_stderr(".");
+            }
+        });
+        assert!(
+            !out.stderr.contains("LOST"),
+            "lost a signal: {}",
+            out.stderr
+        );
+        done += out.stderr.bytes().filter(|&b| b == b'.').count();
+        match (out.exit_code(), out.signal()) {
+            (Some(0), _) => {}
+            (_, Some(libc::SIGINT)) => defaults += 1,
+            _ => out.assert_success(),
+        }
+        assert!(
+            defaults < 200,
+            "too many deaths to make progress ({done} rounds)"
+        );
+    }
+    (done, defaults)
+}
