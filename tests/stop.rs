@@ -106,6 +106,10 @@ fn uncaught_signal_after_stop_stays_ignored_if_it_was() {
 /// Go's TestAtomicStop, 1000 rounds: the signal reaches the channel or takes its default
 /// action, never neither (see `common::stop_racing_kill`).
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 races rt_sigaction against delivery: it can enter a handler at the address another thread just restored (0)"
+)]
 fn stop_racing_kill_never_loses_a_signal() {
     let (done, defaults) = stop_racing_kill(1000);
     eprintln!("{done} rounds, {defaults} rounds took the default action");
@@ -114,6 +118,10 @@ fn stop_racing_kill_never_loses_a_signal() {
 /// After `stop` returns, no signal reaches the channel, even under a storm from another
 /// thread (the stopping list drains before `stop` returns).
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 races rt_sigaction against delivery: it can enter a handler at the address another thread just restored (0)"
+)]
 fn nothing_is_delivered_after_stop_returns_under_a_storm() {
     isolated(|| {
         let (keep_tx, _keep_rx) = unbounded::<Signal>();
