@@ -36,8 +36,6 @@ pub(crate) struct Registry {
     original: [Option<KernelSigaction>; N],
     /// Signals `init()` blocked in its caller; the signal thread keeps them unblocked.
     init_blocked: u64,
-    /// Signals with at least one subscriber.
-    enabled: u64,
 }
 
 pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -47,7 +45,6 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     refs: [0; N],
     original: [None; N],
     init_blocked: 0,
-    enabled: 0,
 });
 
 /// What a signal's disposition becomes when sigchan lets go of it.
@@ -85,7 +82,6 @@ impl Registry {
         self.save_original(sig)?;
         handler::set_ignore_fallback(sig.bit(), false);
         QUEUE.enable(sig.bit());
-        self.enabled |= sig.bit();
         sys::sigaction(sig.as_raw(), Some(&handler::action()))?;
         Ok(())
     }
@@ -97,7 +93,6 @@ impl Registry {
         let bit = sig.bit();
         handler::set_ignore_fallback(bit, to == Release::Ignore);
         QUEUE.disable(bit);
-        self.enabled &= !bit;
         let act = match to {
             Release::Ignore => KernelSigaction {
                 handler: SIG_IGN,
@@ -171,7 +166,14 @@ impl Registry {
     }
 
     fn publish_mask(&self) {
-        thread::set_unblocked(self.enabled | self.init_blocked);
+        thread::set_unblocked(self.subscribed() | self.init_blocked);
+    }
+
+    /// Signals with at least one subscriber (the ones the signal thread must keep unblocked).
+    fn subscribed(&self) -> u64 {
+        (1..N)
+            .filter(|&i| self.refs[i] > 0)
+            .fold(0, |m, i| m | 1u64 << (i - 1))
     }
 }
 
