@@ -4,6 +4,7 @@
 //! `docs/SAFETY.md` lists every function reachable from here.
 
 use crate::queue::Sent;
+use crate::ring::Record;
 use crate::signal::{default_action, is_synchronous_raw, DefaultAction, MAX_SIGNAL};
 use crate::sys::{self, KernelSigaction, SIG_DFL, SIG_IGN};
 use crate::{stats, QUEUE};
@@ -84,10 +85,10 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
         fault(sig, info, ctx);
         return;
     }
-    match QUEUE.send(bit) {
+    match QUEUE.send(bit, &record(sig, code, info)) {
         Sent::NotWanted => original_action(sig, bit, info, ctx),
         sent => {
-            stats::count_arrival(sig as usize, sent == Sent::Coalesced);
+            stats::count_arrival(sig as usize, sent);
             // Chain to a handler installed before sigchan. A fault handler (Rust's stack
             // overflow reporter) is not meant for a signal another process sent.
             if !synchronous {
@@ -95,6 +96,28 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
             }
         }
     }
+}
+
+/// The origin of this arrival: plain copies of `siginfo_t` fields, decoded later by
+/// `SigInfo`. Which union member is meaningful depends on `code`; all are copied.
+fn record(sig: c_int, code: i32, info: *mut siginfo_t) -> Record {
+    let mut rec = Record {
+        signo: sig as u8,
+        code,
+        ..Record::default()
+    };
+    if !info.is_null() {
+        // SAFETY: the kernel passed a valid siginfo_t (SA_SIGINFO); these accessors read
+        // fixed offsets of its 128 bytes. A field that does not apply to `code` reads
+        // whatever the union holds, which `SigInfo` never reports.
+        unsafe {
+            rec.pid = (*info).si_pid();
+            rec.uid = (*info).si_uid();
+            rec.status = (*info).si_status();
+            rec.value = (*info).si_value().sival_ptr as usize as u64;
+        }
+    }
+    rec
 }
 
 /// Calls the pre-sigchan handler if it is a function; returns whether it was one.

@@ -69,6 +69,7 @@ compile_error!("sigchan supports Linux only");
 
 mod error;
 mod queue;
+mod ring;
 mod signal;
 mod sync;
 mod sys;
@@ -77,26 +78,54 @@ mod sys;
 // types, for the models in `loom_models.rs` (run by `.ci/run`, see docs/TESTING.md).
 #[cfg(not(loom))]
 mod handler;
+#[cfg(not(loom))]
+mod info;
 #[cfg(all(test, loom))]
 mod loom_models;
 #[cfg(not(loom))]
 mod registry;
 #[cfg(not(loom))]
+mod shutdown;
+#[cfg(not(loom))]
+mod sink;
+#[cfg(not(loom))]
 mod stats;
+#[cfg(all(feature = "async", not(loom)))]
+pub mod stream;
 #[cfg(not(loom))]
 mod thread;
 
 pub use error::Error;
+#[cfg(not(loom))]
+pub use info::{Cause, ChildEvent, SigInfo};
+#[cfg(not(loom))]
+pub use shutdown::{shutdown_on, Shutdown};
 pub use signal::*;
 #[cfg(not(loom))]
-pub use stats::{stats, Stats};
+pub use sink::Message;
+#[cfg(not(loom))]
+pub use stats::{stats, stats_all, Stats};
 
 #[cfg(not(loom))]
 use crossbeam_channel::Sender;
 
+/// How many arrivals' origins the ring between the handlers and the signal thread holds.
+///
+/// For [`notify_info`] subscribers every arrival is recorded, so up to this many signals
+/// (real-time signals queued by `sigqueue(3)` included) can arrive faster than the signal
+/// thread drains them without losing their origin or their count. Beyond it, an arrival
+/// still reaches its subscribers, as a [`SigInfo`] whose [`cause`](SigInfo::cause) is
+/// [`Cause::Lost`], and [`Stats::origins_lost`] counts it. Fixed at compile time: the ring
+/// is a `static` (20 KiB, 40 bytes a record), so the handler never follows a pointer.
+///
+/// ```
+/// assert_eq!(sigchan::INFO_CAPACITY, 512);
+/// ```
+pub const INFO_CAPACITY: usize = 512;
+
 /// The one sigqueue between every handler and the signal thread.
 #[cfg(not(loom))]
-pub(crate) static QUEUE: queue::Queue = queue::Queue::new();
+pub(crate) static QUEUE: queue::Queue<INFO_CAPACITY> = queue::Queue::new();
 
 /// Relays the signals `sigs` to `tx`; `&[]` means every catchable signal.
 ///
@@ -132,10 +161,60 @@ pub(crate) static QUEUE: queue::Queue = queue::Queue::new();
 /// ```
 #[cfg(not(loom))]
 pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
-    registry::notify(tx, sigs)
+    registry::notify(sink::Sink::Plain(tx.clone()), sigs)
 }
 
-/// Stops relaying any signal to `tx`.
+/// Like [`notify`], but sends a [`SigInfo`] per arrival: who sent the signal, why, and the
+/// value a `sigqueue(3)` carried. `&[]` means every catchable signal.
+///
+/// Every arrival the handler sees is recorded, in the order the handlers recorded them, in
+/// a lock-free ring of [`INFO_CAPACITY`] records that the signal thread drains into the
+/// channel; arrivals are not coalesced, so each instance of a real-time signal queued with
+/// `sigqueue(3)` comes out with its value. (Standard signals are still merged by the kernel
+/// itself while one is pending and blocked, before any handler sees them.) A full ring never
+/// makes the handler wait: the arrival comes out as [`Cause::Lost`] and is counted in
+/// [`Stats::origins_lost`]. A full channel drops that `SigInfo`, as with [`notify`]; size the
+/// channel for bursts you want to keep.
+///
+/// Order: the kernel hands out queued signals in order, and one thread's handlers record
+/// them in that order. Without [`init`] several threads may run handlers at the same time,
+/// and two arrivals that overlap may be recorded in either order; in [`init`] mode only the
+/// signal thread runs them, so the order is the kernel's.
+///
+/// [`stop`], [`ignore`] and [`reset`] treat info channels exactly as plain ones, with the
+/// same guarantee. A channel may not be both (the types differ); a signal may have plain
+/// and info subscribers at once.
+///
+/// # Errors
+/// As for [`notify`]: a bad signal changes nothing.
+///
+/// ```
+/// use crossbeam_channel::bounded;
+/// use sigchan::{Cause, SigInfo};
+///
+/// let (tx, rx) = bounded::<SigInfo>(8);
+/// let rt = sigchan::Signal::rtmin(1)?;
+/// sigchan::notify_info(&tx, &[rt])?;
+/// for v in 0..3 {
+///     let value = libc::sigval { sival_ptr: v as *mut libc::c_void };
+///     unsafe { libc::sigqueue(libc::getpid(), rt.as_raw(), value) };
+/// }
+/// let got: Vec<_> = (0..3)
+///     .map(|_| rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap())
+///     .collect();
+/// assert!(got.iter().all(|i| i.cause() == Cause::Sigqueue));
+/// let mut values: Vec<_> = got.iter().map(|i| i.value().unwrap()).collect();
+/// values.sort(); // see "Order" above
+/// assert_eq!(values, [0, 1, 2]);
+/// sigchan::stop(&tx);
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+#[cfg(not(loom))]
+pub fn notify_info(tx: &Sender<SigInfo>, sigs: &[Signal]) -> Result<(), Error> {
+    registry::notify(sink::Sink::Info(tx.clone()), sigs)
+}
+
+/// Stops relaying any signal to `tx`, a channel given to [`notify`] or to [`notify_info`].
 ///
 /// When `stop` returns, nothing more is sent to `tx`. A signal arriving while `stop` runs is
 /// either delivered to `tx` or takes the signal's original action (default, ignore, or the
@@ -152,8 +231,8 @@ pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
 /// # Ok::<(), sigchan::Error>(())
 /// ```
 #[cfg(not(loom))]
-pub fn stop(tx: &Sender<Signal>) {
-    registry::stop(tx)
+pub fn stop<T: Message>(tx: &Sender<T>) {
+    registry::stop(&sink::Sink::of(tx))
 }
 
 /// Ignores `sigs` (`SIG_IGN`); `&[]` means every catchable signal.

@@ -11,6 +11,9 @@
 //! - `delivering`: low 16 bits count senders inside `send`; high 16 bits count threads in
 //!   `wait_quiet` (the stop protocol). `quiet` is an epoch bumped when the count falls to zero
 //!   while someone waits, and the futex word those waiters sleep on.
+//! - `info_wanted`: the subset of `wanted` whose subscribers want each arrival's origin;
+//!   for these a sender also pushes a record into `ring` (see `ring.rs`), or, when the ring
+//!   is full, sets the signal's bit in `lost`.
 //!
 //! Invariants:
 //! 1. A bit is set in `pending` only by a sender that saw it in `wanted` after incrementing
@@ -24,12 +27,17 @@
 //!    Hence `state == RECEIVING` means everything sent so far has been taken and processed.
 //! 4. The handler does at most one futex wake for the receiver, and only if it was asleep
 //!    (`RECEIVING`); a second wake happens only while a `wait_quiet` caller is registered.
+//! 5. A sender that pushed a record (or set a `lost` bit) makes the receiver come round after
+//!    publishing it, even when the pending bit coalesced: a record is new work by itself,
+//!    and the receiver may have stopped at this very record while it was being written.
+//!    The receiver takes `pending`, then drains `ring`, then takes `lost`.
 //!
 //! Every decision rests on a read-modify-write (which reads the latest value and
 //! synchronizes with the RMW before it), never on a plain load alone: the argument then
 //! holds in the C11 model as loom checks it (loom treats SeqCst loads as acquire loads),
 //! not only on hardware that happens to be stronger. No fence is needed in the handler.
 
+use crate::ring::{Record, Ring};
 use crate::sync::{AtomicU32, AtomicU64, Futex, Ordering::SeqCst};
 
 const IDLE: u32 = 0;
@@ -48,42 +56,56 @@ pub(crate) enum Sent {
     Queued,
     /// Already pending: coalesced into the earlier arrival.
     Coalesced,
+    /// Its origin was recorded in the ring (the pending bit is set too).
+    Recorded,
+    /// Its origin was wanted but the ring was full: the bit and a `lost` mark carry it.
+    OriginLost,
 }
 
-pub(crate) struct Queue {
+pub(crate) struct Queue<const CAP: usize> {
     pending: AtomicU64,
     wanted: AtomicU64,
+    info_wanted: AtomicU64,
+    lost: AtomicU64,
     state: Futex,
     delivering: AtomicU32,
     quiet: Futex,
+    ring: Ring<CAP>,
 }
 
-impl Queue {
+impl<const CAP: usize> Queue<CAP> {
     #[cfg(not(loom))]
-    pub(crate) const fn new() -> Queue {
+    pub(crate) const fn new() -> Self {
         Queue {
             pending: AtomicU64::new(0),
             wanted: AtomicU64::new(0),
+            info_wanted: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
             state: Futex::new(IDLE),
             delivering: AtomicU32::new(0),
             quiet: Futex::new(0),
+            ring: Ring::new(),
         }
     }
 
     #[cfg(loom)]
-    pub(crate) fn new() -> Queue {
+    pub(crate) fn new() -> Self {
         Queue {
             pending: AtomicU64::new(0),
             wanted: AtomicU64::new(0),
+            info_wanted: AtomicU64::new(0),
+            lost: AtomicU64::new(0),
             state: Futex::new(IDLE),
             delivering: AtomicU32::new(0),
             quiet: Futex::new(0),
+            ring: Ring::new(),
         }
     }
 
-    /// Handler side (Go's `sigsend`): queue `bit` if it is wanted. Async-signal-safe: atomics,
-    /// and at most one futex wake when the receiver sleeps.
-    pub(crate) fn send(&self, bit: u64) -> Sent {
+    /// Handler side (Go's `sigsend`): queue `bit` if it is wanted, and `rec` (this arrival's
+    /// origin) if an info subscriber wants it. Async-signal-safe: atomics, and at most one
+    /// futex wake when the receiver sleeps.
+    pub(crate) fn send(&self, bit: u64, rec: &Record) -> Sent {
         // Counted before reading `wanted`. `wait_quiet` reads this counter only by
         // read-modify-write, so one of the two RMWs comes first: if ours, `wait_quiet` sees
         // this sender counted; if theirs, our RMW reads from it, so the `disable` before it
@@ -91,11 +113,26 @@ impl Queue {
         self.delivering.fetch_add(1, SeqCst);
         let sent = if self.wanted.load(SeqCst) & bit == 0 {
             Sent::NotWanted
-        } else if self.set_pending(bit) {
-            self.notify_receiver();
-            Sent::Queued
         } else {
-            Sent::Coalesced
+            // Record first, bit second: a receiver that takes the bit drains the ring after.
+            let recorded = if self.info_wanted.load(SeqCst) & bit == 0 {
+                None
+            } else if self.ring.push(rec) {
+                Some(Sent::Recorded)
+            } else {
+                self.lost.fetch_or(bit, SeqCst);
+                Some(Sent::OriginLost)
+            };
+            let new = self.set_pending(bit);
+            if new || recorded.is_some() {
+                // Invariant 5: a record is new work even when the bit coalesced.
+                self.notify_receiver();
+            }
+            match recorded {
+                Some(r) => r,
+                None if new => Sent::Queued,
+                None => Sent::Coalesced,
+            }
         };
         let prev = self.delivering.fetch_sub(1, SeqCst);
         if prev & COUNT_MASK == 1 && prev & !COUNT_MASK != 0 {
@@ -163,6 +200,17 @@ impl Queue {
         self.pending.swap(0, SeqCst)
     }
 
+    /// Receiver side, after `take`: the next origin record, if one is published.
+    pub(crate) fn pop_record(&self) -> Option<Record> {
+        self.ring.pop()
+    }
+
+    /// Receiver side, after draining the ring: the signals whose origin was lost to a full
+    /// ring since the last call.
+    pub(crate) fn take_lost(&self) -> u64 {
+        self.lost.swap(0, SeqCst)
+    }
+
     /// Receiver side (the `Receive` loop of Go's `signal_recv`): returns once something was
     /// sent since the last `take`, sleeping on the futex meanwhile. Never times out.
     pub(crate) fn wait(&self) {
@@ -199,8 +247,19 @@ impl Queue {
         self.wanted.fetch_or(bit, SeqCst);
     }
 
+    /// Also record the origin of each arrival of `bit` (or stop: `on == false`). Set before
+    /// `enable`, so a signal wanted by an info subscriber only is recorded from the start.
+    pub(crate) fn want_info(&self, bit: u64, on: bool) {
+        if on {
+            self.info_wanted.fetch_or(bit, SeqCst);
+        } else {
+            self.info_wanted.fetch_and(!bit, SeqCst);
+        }
+    }
+
     pub(crate) fn disable(&self, bit: u64) {
         self.wanted.fetch_and(!bit, SeqCst);
+        self.info_wanted.fetch_and(!bit, SeqCst);
     }
 
     #[cfg(test)]
@@ -240,10 +299,13 @@ impl Queue {
     /// In a child after `fork`: only the forking thread survives, so no sender or waiter is
     /// in flight and no receiver exists. The new receiver starts in `IDLE` (processing) and
     /// takes whatever arrived meanwhile before it first sleeps.
+    /// Called with every signal blocked, so no handler in the child races the reset.
     #[cfg(not(loom))]
     pub(crate) fn reset_after_fork(&self) {
         self.delivering.store(0, SeqCst);
         self.state.store(IDLE, SeqCst);
+        self.ring.reset();
+        self.lost.store(0, SeqCst);
     }
 }
 
@@ -251,45 +313,51 @@ impl Queue {
 mod tests {
     use super::*;
 
+    type Q = Queue<4>;
+
+    fn send(q: &Q, bit: u64) -> Sent {
+        q.send(bit, &Record::default())
+    }
+
     #[test]
     fn unwanted_signals_are_refused() {
-        let q = Queue::new();
-        assert_eq!(q.send(1 << 1), Sent::NotWanted);
+        let q = Q::new();
+        assert_eq!(send(&q, 1 << 1), Sent::NotWanted);
         assert_eq!(q.take(), 0);
     }
 
     #[test]
     fn second_arrival_coalesces_until_taken() {
-        let q = Queue::new();
+        let q = Q::new();
         q.enable(0b110);
-        assert_eq!(q.send(0b10), Sent::Queued);
-        assert_eq!(q.send(0b10), Sent::Coalesced);
-        assert_eq!(q.send(0b100), Sent::Queued);
+        assert_eq!(send(&q, 0b10), Sent::Queued);
+        assert_eq!(send(&q, 0b10), Sent::Coalesced);
+        assert_eq!(send(&q, 0b100), Sent::Queued);
         assert_eq!(q.take(), 0b110);
-        assert_eq!(q.send(0b10), Sent::Queued);
+        assert_eq!(send(&q, 0b10), Sent::Queued);
     }
 
     #[test]
     fn disable_clears_only_its_bit() {
-        let q = Queue::new();
+        let q = Q::new();
         q.enable(0b11);
         q.disable(0b01);
         assert_eq!(q.wanted(), 0b10);
-        assert_eq!(q.send(0b01), Sent::NotWanted);
+        assert_eq!(send(&q, 0b01), Sent::NotWanted);
     }
 
     #[test]
     fn wait_returns_at_once_after_a_send_while_awake() {
-        let q = Queue::new();
+        let q = Q::new();
         q.enable(1);
-        q.send(1); // IDLE -> SENDING
+        send(&q, 1); // IDLE -> SENDING
         q.wait(); // SENDING -> IDLE without sleeping
         assert_eq!(q.take(), 1);
     }
 
     #[test]
     fn sleeping_receiver_is_woken_by_a_sender() {
-        let q = std::sync::Arc::new(Queue::new());
+        let q = std::sync::Arc::new(Q::new());
         q.enable(1 << 4);
         let r = q.clone();
         let receiver = std::thread::spawn(move || {
@@ -299,13 +367,42 @@ mod tests {
         while q.state.load(SeqCst) != RECEIVING {
             std::thread::yield_now();
         }
-        assert_eq!(q.send(1 << 4), Sent::Queued);
+        assert_eq!(send(&q, 1 << 4), Sent::Queued);
         assert_eq!(receiver.join().unwrap(), 1 << 4);
     }
 
     #[test]
+    fn info_signals_are_recorded_until_the_ring_is_full_then_marked_lost() {
+        let q = Q::new();
+        q.want_info(0b10, true);
+        q.enable(0b11);
+        let rec = |v| Record {
+            signo: 2,
+            value: v,
+            ..Record::default()
+        };
+        for v in 0..4 {
+            assert_eq!(q.send(0b10, &rec(v)), Sent::Recorded);
+        }
+        assert_eq!(q.send(0b10, &rec(4)), Sent::OriginLost);
+        // A plain-only signal coalesces as before, with no record.
+        assert_eq!(send(&q, 0b01), Sent::Queued);
+        assert_eq!(send(&q, 0b01), Sent::Coalesced);
+        assert_eq!(q.take(), 0b11);
+        let values: Vec<u64> = std::iter::from_fn(|| q.pop_record())
+            .map(|r| r.value)
+            .collect();
+        assert_eq!(values, vec![0, 1, 2, 3]);
+        assert_eq!(q.take_lost(), 0b10);
+        assert_eq!(q.take_lost(), 0);
+        q.disable(0b10);
+        assert_eq!(q.send(0b10, &rec(5)), Sent::NotWanted);
+        assert_eq!(q.pop_record(), None);
+    }
+
+    #[test]
     fn wait_quiet_returns_when_no_sender_is_inside() {
-        let q = Queue::new();
+        let q = Q::new();
         q.wait_quiet();
         assert_eq!(q.delivering.load(SeqCst), 0);
     }

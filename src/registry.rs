@@ -5,24 +5,24 @@
 
 use crate::handler;
 use crate::signal::MAX_SIGNAL;
+use crate::sink::{Delivered, Sink};
 use crate::sync::lock;
 use crate::sys::{self, KernelSigaction, SIG_IGN};
-use crate::{stats, thread, Error, Signal, SignalSet, QUEUE};
-use crossbeam_channel::{Sender, TrySendError};
+use crate::{thread, Error, SigInfo, Signal, SignalSet, QUEUE};
 use std::sync::Mutex;
 
 const N: usize = MAX_SIGNAL as usize + 1;
 
 struct Subscriber {
-    tx: Sender<Signal>,
+    sink: Sink,
     set: SignalSet,
 }
 
-/// A channel being removed from some signals: it still receives them until the signals that
+/// A sink being removed from some signals: it still receives them until the signals that
 /// raced the removal have drained (Go's `stopping` list), so none is lost.
 struct Stopping {
     id: u64,
-    tx: Sender<Signal>,
+    sink: Sink,
     set: SignalSet,
 }
 
@@ -32,6 +32,8 @@ pub(crate) struct Registry {
     next_id: u64,
     /// Number of subscribers per signal; the signal is wanted while it is non-zero.
     refs: [u32; N],
+    /// Of those, the ones that want each arrival's origin (info sinks).
+    info_refs: [u32; N],
     /// The action each signal had before sigchan first touched it.
     original: [Option<KernelSigaction>; N],
     /// Signals `init()` blocked in its caller; the signal thread keeps them unblocked.
@@ -43,6 +45,7 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     stopping: Vec::new(),
     next_id: 0,
     refs: [0; N],
+    info_refs: [0; N],
     original: [None; N],
     init_blocked: 0,
 });
@@ -107,15 +110,47 @@ impl Registry {
         Ok(())
     }
 
-    fn find(&self, tx: &Sender<Signal>) -> Option<usize> {
-        self.subs.iter().position(|s| s.tx.same_channel(tx))
+    fn find(&self, sink: &Sink) -> Option<usize> {
+        self.subs.iter().position(|s| s.sink.same(sink))
     }
 
-    fn push_stopping(&mut self, tx: Sender<Signal>, set: SignalSet) -> u64 {
+    fn push_stopping(&mut self, sink: Sink, set: SignalSet) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
-        self.stopping.push(Stopping { id, tx, set });
+        self.stopping.push(Stopping { id, sink, set });
         id
+    }
+
+    /// Counts one more subscriber of `sig`; the first one turns the signal on.
+    fn add_ref(&mut self, sig: Signal, info: bool) -> Result<(), Error> {
+        let i = sig.as_raw() as usize;
+        if info {
+            self.info_refs[i] += 1;
+            if self.info_refs[i] == 1 {
+                QUEUE.want_info(sig.bit(), true);
+            }
+        }
+        self.refs[i] += 1;
+        if self.refs[i] == 1 {
+            self.enable(sig)?;
+        }
+        Ok(())
+    }
+
+    /// Counts one subscriber of `sig` less; the last one gives the disposition back.
+    fn drop_ref(&mut self, sig: Signal, info: bool) -> Result<(), Error> {
+        let i = sig.as_raw() as usize;
+        if info {
+            self.info_refs[i] -= 1;
+            if self.info_refs[i] == 0 {
+                QUEUE.want_info(sig.bit(), false);
+            }
+        }
+        self.refs[i] -= 1;
+        if self.refs[i] == 0 {
+            self.release(sig, Release::Original)?;
+        }
+        Ok(())
     }
 
     /// Removes `sigs` from every subscriber; each affected channel goes on the stopping
@@ -127,11 +162,11 @@ impl Registry {
             let removed =
                 SignalSet::from_raw_mask(self.subs[i].set.as_raw_mask() & sigs.as_raw_mask());
             if !removed.is_empty() {
-                let tx = self.subs[i].tx.clone();
+                let sink = self.subs[i].sink.clone();
                 self.subs[i].set = SignalSet::from_raw_mask(
                     self.subs[i].set.as_raw_mask() & !removed.as_raw_mask(),
                 );
-                ids.push(self.push_stopping(tx, removed));
+                ids.push(self.push_stopping(sink, removed));
             }
             if self.subs[i].set.is_empty() {
                 self.subs.swap_remove(i);
@@ -141,6 +176,7 @@ impl Registry {
         }
         for sig in sigs {
             self.refs[sig.as_raw() as usize] = 0;
+            self.info_refs[sig.as_raw() as usize] = 0;
             self.release(sig, to)?;
         }
         self.publish_mask();
@@ -149,12 +185,9 @@ impl Registry {
 
     fn unsubscribe(&mut self, pos: usize) -> Result<Subscriber, Error> {
         let sub = self.subs.swap_remove(pos);
+        let info = sub.sink.wants_info();
         for sig in sub.set {
-            let r = &mut self.refs[sig.as_raw() as usize];
-            *r -= 1;
-            if *r == 0 {
-                self.release(sig, Release::Original)?;
-            }
+            self.drop_ref(sig, info)?;
         }
         self.publish_mask();
         Ok(sub)
@@ -189,16 +222,18 @@ fn quiesce(ids: &[u64]) {
     lock(&REGISTRY).stopping.retain(|s| !ids.contains(&s.id));
 }
 
-pub(crate) fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
+/// `notify`, `notify_info` and the hooks: adds `sigs` to `sink`'s subscription.
+pub(crate) fn notify(sink: Sink, sigs: &[Signal]) -> Result<(), Error> {
     let set = resolve(sigs)?;
     {
         let mut reg = lock(&REGISTRY);
         thread::ensure_started()?;
-        let pos = match reg.find(tx) {
+        let info = sink.wants_info();
+        let pos = match reg.find(&sink) {
             Some(p) => p,
             None => {
                 reg.subs.push(Subscriber {
-                    tx: tx.clone(),
+                    sink,
                     set: SignalSet::new(),
                 });
                 reg.subs.len() - 1
@@ -206,11 +241,7 @@ pub(crate) fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> 
         };
         for sig in set {
             if reg.subs[pos].set.insert(sig) {
-                let r = &mut reg.refs[sig.as_raw() as usize];
-                *r += 1;
-                if *r == 1 {
-                    reg.enable(sig)?;
-                }
+                reg.add_ref(sig, info)?;
             }
         }
         reg.publish_mask();
@@ -220,10 +251,10 @@ pub(crate) fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> 
     Ok(())
 }
 
-pub(crate) fn stop(tx: &Sender<Signal>) {
+pub(crate) fn stop(sink: &Sink) {
     let id = {
         let mut reg = lock(&REGISTRY);
-        let Some(pos) = reg.find(tx) else {
+        let Some(pos) = reg.find(sink) else {
             // Never subscribed (or already stopped): nothing to wait for; Go's hang fixed.
             return;
         };
@@ -234,7 +265,7 @@ pub(crate) fn stop(tx: &Sender<Signal>) {
             Ok(s) => s,
             Err(_) => return,
         };
-        reg.push_stopping(sub.tx, sub.set)
+        reg.push_stopping(sub.sink, sub.set)
     };
     quiesce(&[id]);
 }
@@ -278,27 +309,24 @@ pub(crate) fn init() -> Result<(), Error> {
     Ok(())
 }
 
-/// Signal thread: sends each signal in `sigs` (ascending) to every channel that wants it,
-/// without blocking. A full channel drops that delivery (counted); a channel whose
-/// receivers are all gone is unsubscribed.
+/// Signal thread: delivers what the handlers queued, without blocking.
+/// 1. each pending signal in `sigs` (ascending) to every plain sink that wants it;
+/// 2. each origin record in the ring, in arrival order, to every info sink that wants it;
+/// 3. for each signal whose origin the full ring lost, one `Cause::Lost` arrival to them.
+///
+/// A full sink drops that delivery (counted); a sink whose receivers are gone (or a hook
+/// that is done) is unsubscribed. Stopping sinks still get what raced their removal.
 pub(crate) fn dispatch(sigs: SignalSet) {
     let mut reg = lock(&REGISTRY);
     let mut dead: Vec<usize> = Vec::new();
     for sig in sigs {
-        for (i, sub) in reg.subs.iter().enumerate() {
-            if sub.set.contains(sig) && !send(&sub.tx, sig) && !dead.contains(&i) {
-                dead.push(i);
-            }
-        }
-        for st in &reg.stopping {
-            let also_subscribed = reg
-                .subs
-                .iter()
-                .any(|s| s.set.contains(sig) && s.tx.same_channel(&st.tx));
-            if st.set.contains(sig) && !also_subscribed {
-                send(&st.tx, sig);
-            }
-        }
+        reg.deliver(SigInfo::unknown_origin(sig), false, &mut dead);
+    }
+    while let Some(rec) = QUEUE.pop_record() {
+        reg.deliver(SigInfo::from_record(&rec), true, &mut dead);
+    }
+    for sig in SignalSet::from_raw_mask(QUEUE.take_lost()) {
+        reg.deliver(SigInfo::unknown_origin(sig), true, &mut dead);
     }
     // Remove from the highest index down so swap_remove keeps the others valid.
     dead.sort_unstable_by(|a, b| b.cmp(a));
@@ -307,18 +335,28 @@ pub(crate) fn dispatch(sigs: SignalSet) {
     }
 }
 
-/// One non-blocking send; false when every receiver is gone.
-fn send(tx: &Sender<Signal>, sig: Signal) -> bool {
-    match tx.try_send(sig) {
-        Ok(()) => {
-            stats::count_delivered(sig);
-            true
+impl Registry {
+    /// Delivers `info` to every sink of the kind `info_sinks` that wants its signal.
+    fn deliver(&self, info: SigInfo, info_sinks: bool, dead: &mut Vec<usize>) {
+        let sig = info.signal();
+        for (i, sub) in self.subs.iter().enumerate() {
+            // A sink found gone (or done) earlier in this dispatch gets nothing more.
+            if !sub.set.contains(sig) || sub.sink.wants_info() != info_sinks || dead.contains(&i) {
+                continue;
+            }
+            if matches!(sub.sink.deliver(info), Delivered::Gone | Delivered::Last) {
+                dead.push(i);
+            }
         }
-        Err(TrySendError::Full(_)) => {
-            stats::count_dropped(sig);
-            true
+        for st in &self.stopping {
+            let also_subscribed = self
+                .subs
+                .iter()
+                .any(|s| s.set.contains(sig) && s.sink.same(&st.sink));
+            if st.set.contains(sig) && st.sink.wants_info() == info_sinks && !also_subscribed {
+                st.sink.deliver(info);
+            }
         }
-        Err(TrySendError::Disconnected(_)) => false,
     }
 }
 
@@ -326,7 +364,7 @@ fn send(tx: &Sender<Signal>, sig: Signal) -> bool {
 mod tests {
     use super::*;
     use crate::{SIGHUP, SIGTERM, SIGUSR1};
-    use crossbeam_channel::{bounded, unbounded};
+    use crossbeam_channel::{bounded, unbounded, Sender};
 
     // These touch only the registry's lists, never a disposition or mask; they are the only
     // unit tests that use the registry, and they run one at a time under this lock.
@@ -338,7 +376,7 @@ mod tests {
 
     fn subscribe(tx: &Sender<Signal>, set: SignalSet) {
         lock(&REGISTRY).subs.push(Subscriber {
-            tx: tx.clone(),
+            sink: Sink::Plain(tx.clone()),
             set,
         });
     }
@@ -381,7 +419,8 @@ mod tests {
     fn stopping_channels_still_receive_until_removed() {
         let _serial = serial();
         let (tx, rx) = unbounded();
-        let id = lock(&REGISTRY).push_stopping(tx.clone(), [SIGUSR1].into_iter().collect());
+        let id =
+            lock(&REGISTRY).push_stopping(Sink::Plain(tx.clone()), [SIGUSR1].into_iter().collect());
         dispatch([SIGUSR1, SIGHUP].into_iter().collect());
         lock(&REGISTRY).stopping.retain(|s| s.id != id);
         dispatch([SIGUSR1].into_iter().collect());

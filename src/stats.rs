@@ -1,5 +1,6 @@
 //! Per-signal counters since the process started: cheap relaxed atomics, always on.
 
+use crate::queue::Sent;
 use crate::Signal;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
@@ -9,6 +10,7 @@ static ARRIVALS: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 static COALESCED: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 static DELIVERED: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 static DROPPED_FULL: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+static ORIGINS_LOST: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 
 /// Counts for one signal since the process started (all channels together).
 ///
@@ -36,6 +38,9 @@ pub struct Stats {
     pub delivered: u64,
     /// Deliveries dropped because a channel was full.
     pub dropped_full: u64,
+    /// Arrivals whose origin ([`crate::SigInfo`]) the full ring could not hold; they still
+    /// arrived, as a `SigInfo` with [`crate::Cause::Lost`].
+    pub origins_lost: u64,
 }
 
 /// The counters of `sig`.
@@ -56,15 +61,42 @@ pub fn stats(sig: Signal) -> Stats {
         coalesced: COALESCED[i].load(Relaxed),
         delivered: DELIVERED[i].load(Relaxed),
         dropped_full: DROPPED_FULL[i].load(Relaxed),
+        origins_lost: ORIGINS_LOST[i].load(Relaxed),
     }
+}
+
+/// The counters of every signal that has any, in ascending signal order.
+///
+/// ```
+/// use crossbeam_channel::bounded;
+/// let (tx, rx) = bounded(1);
+/// sigchan::notify(&tx, &[sigchan::SIGUSR1])?;
+/// unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
+/// rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+/// let all = sigchan::stats_all();
+/// assert!(all.iter().any(|(sig, s)| *sig == sigchan::SIGUSR1 && s.arrivals >= 1));
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+pub fn stats_all() -> Vec<(Signal, Stats)> {
+    (1..N as i32)
+        .map(Signal::from_raw_unchecked)
+        .map(|s| (s, stats(s)))
+        .filter(|(_, st)| *st != Stats::default())
+        .collect()
 }
 
 /// Handler side; `sig` is 1..=64, checked by the caller.
 #[inline(always)]
-pub(crate) fn count_arrival(sig: usize, coalesced: bool) {
+pub(crate) fn count_arrival(sig: usize, sent: Sent) {
     ARRIVALS[sig].fetch_add(1, Relaxed);
-    if coalesced {
-        COALESCED[sig].fetch_add(1, Relaxed);
+    match sent {
+        Sent::Coalesced => {
+            COALESCED[sig].fetch_add(1, Relaxed);
+        }
+        Sent::OriginLost => {
+            ORIGINS_LOST[sig].fetch_add(1, Relaxed);
+        }
+        _ => {}
     }
 }
 

@@ -105,10 +105,8 @@ fn run() {
             let _ = sys::mask_set(blockable & !unblocked);
             applied = Some(unblocked);
         }
-        let bits = QUEUE.take();
-        if bits != 0 {
-            registry::dispatch(signal::SignalSet::from_raw_mask(bits));
-        }
+        // Every cycle: a record may have arrived while its bit coalesced (queue invariant 5).
+        registry::dispatch(signal::SignalSet::from_raw_mask(QUEUE.take()));
         {
             let mut c = lock(&CONTROL);
             if c.acknowledged < ticket {
@@ -166,7 +164,11 @@ extern "C" fn after_fork_parent() {
 
 extern "C" fn after_fork_child() {
     RUNNING.store(false, SeqCst);
-    QUEUE.reset_after_fork();
+    // With every signal blocked, so no handler in the child pushes into the ring meanwhile.
+    if let Ok(before) = sys::mask_block(!0) {
+        QUEUE.reset_after_fork();
+        let _ = sys::mask_set(before);
+    }
     FORK_GUARDS.with(|g| {
         if let Some((reg, _)) = g.borrow_mut().take() {
             // In init() mode the forking thread blocks every asynchronous signal, and the
