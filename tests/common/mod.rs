@@ -37,6 +37,7 @@ pub const CHILD_DEADLINE: Duration = Duration::from_secs(60);
 pub const RECV: Duration = Duration::from_secs(5);
 
 /// How a child ended, with everything it wrote to stderr.
+#[derive(Debug)]
 pub struct Outcome {
     pub status: i32,
     pub stderr: String,
@@ -379,12 +380,22 @@ impl Drop for Storm {
 /// channel or take its default action (death by SIGINT ends that child); neither within the
 /// bound is a lost signal and fails. Returns (rounds run, children that died by SIGINT).
 pub fn stop_racing_kill(rounds: usize) -> (usize, usize) {
+    stop_racing_kill_with::<sigchan::Signal>(rounds, |tx| {
+        sigchan::notify(tx, &[sigchan::SIGINT]).unwrap()
+    })
+}
+
+/// `stop_racing_kill` for any kind of channel: `subscribe` notifies it of SIGINT.
+pub fn stop_racing_kill_with<T: sigchan::Message + Send>(
+    rounds: usize,
+    subscribe: fn(&crossbeam_channel::Sender<T>),
+) -> (usize, usize) {
     let (mut done, mut defaults) = (0, 0);
     while done < rounds {
         let out = run_in_child(move || {
             for _ in 0..rounds {
-                let (tx, rx) = crossbeam_channel::bounded::<sigchan::Signal>(1);
-                sigchan::notify(&tx, &[sigchan::SIGINT]).unwrap();
+                let (tx, rx) = crossbeam_channel::bounded::<T>(1);
+                subscribe(&tx);
                 let stopper = std::thread::spawn(move || sigchan::stop(&tx));
                 raise_process(sigchan::SIGINT);
                 if rx.recv_timeout(Duration::from_secs(2)).is_err() {

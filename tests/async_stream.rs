@@ -1,0 +1,136 @@
+//! Async streams (feature `async`): woken by the signal thread under a minimal executor
+//! and under tokio, buffered, and stopped on drop. Each test runs in a forked child.
+#![cfg(feature = "async")]
+
+mod common;
+use common::*;
+use futures_core::Stream;
+use sigchan::stream::{InfoStream, SignalStream};
+use sigchan::{Cause, SIGHUP, SIGUSR1, SIGUSR2};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::{Duration, Instant};
+
+/// Counts wake-ups and unparks the polling thread.
+struct Unpark {
+    thread: std::thread::Thread,
+    wakes: AtomicUsize,
+}
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+        self.thread.unpark();
+    }
+}
+
+/// The smallest executor: polls on this thread, parks between polls, gives up after RECV.
+/// Returns the output and how many times the waker was used.
+fn block_on<F: Future>(f: F) -> (F::Output, usize) {
+    let unpark = Arc::new(Unpark {
+        thread: std::thread::current(),
+        wakes: AtomicUsize::new(0),
+    });
+    let waker = Waker::from(unpark.clone());
+    let mut f = std::pin::pin!(f);
+    let start = Instant::now();
+    loop {
+        if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(&waker)) {
+            return (v, unpark.wakes.load(Ordering::SeqCst));
+        }
+        assert!(start.elapsed() < RECV, "future not ready within {RECV:?}");
+        std::thread::park_timeout(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn a_pending_task_is_woken_by_the_signal_thread() {
+    isolated(|| {
+        let mut signals = SignalStream::new(&[SIGUSR1]).unwrap();
+        let sender = std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_millis(50));
+            raise_process(SIGUSR1);
+        });
+        let (sig, wakes) = block_on(signals.recv());
+        assert_eq!(sig, SIGUSR1);
+        assert!(
+            wakes >= 1,
+            "the task was pending, so a wake-up delivered it"
+        );
+        sender.join().unwrap();
+    });
+}
+
+#[test]
+fn poll_next_yields_items_and_pending_when_empty() {
+    isolated(|| {
+        let mut infos = InfoStream::new(&[SIGUSR2]).unwrap();
+        let waker = Waker::from(Arc::new(Unpark {
+            thread: std::thread::current(),
+            wakes: AtomicUsize::new(0),
+        }));
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut infos).poll_next(&mut cx).is_pending());
+        raise_process(SIGUSR2);
+        wait_until("an item is ready", || {
+            matches!(
+                Pin::new(&mut infos).poll_next(&mut cx),
+                Poll::Ready(Some(i)) if i.signal() == SIGUSR2 && i.cause() == Cause::Kill
+            )
+        });
+        assert!(Pin::new(&mut infos).poll_next(&mut cx).is_pending());
+    });
+}
+
+#[test]
+fn works_under_tokio() {
+    isolated(|| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut signals = SignalStream::new(&[SIGHUP, SIGUSR1]).unwrap();
+            tokio::spawn(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                raise_process(SIGHUP);
+            });
+            let got = tokio::time::timeout(RECV, signals.recv()).await.unwrap();
+            assert_eq!(got, SIGHUP);
+        });
+    });
+}
+
+#[test]
+fn the_buffer_drops_beyond_its_capacity_and_counts_it() {
+    isolated(|| {
+        let mut infos = InfoStream::with_capacity(&[SIGUSR1], 2).unwrap();
+        for _ in 0..4 {
+            raise_process(SIGUSR1);
+        }
+        wait_until("4 arrivals handled", || {
+            let s = sigchan::stats(SIGUSR1);
+            s.delivered + s.dropped_full == 4
+        });
+        assert_eq!(sigchan::stats(SIGUSR1).dropped_full, 2);
+        for _ in 0..2 {
+            assert_eq!(block_on(infos.recv()).0.signal(), SIGUSR1);
+        }
+    });
+}
+
+#[test]
+fn dropping_the_stream_stops_it() {
+    isolated(|| {
+        let signals = SignalStream::new(&[SIGUSR1]).unwrap();
+        assert_ne!(kernel_action(libc::SIGUSR1).handler, libc::SIG_DFL);
+        drop(signals);
+        assert_eq!(kernel_action(libc::SIGUSR1).handler, libc::SIG_DFL);
+        let infos = InfoStream::new(&[SIGUSR2]).unwrap();
+        infos.stop();
+        assert_eq!(kernel_action(libc::SIGUSR2).handler, libc::SIG_DFL);
+    });
+}

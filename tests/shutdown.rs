@@ -1,0 +1,143 @@
+//! The shutdown token: triggering, waiting, clones, stop/drop, and the second signal taking
+//! the original action. Each test runs in a forked child (tests/common).
+
+mod common;
+use common::*;
+use crossbeam_channel::bounded;
+use sigchan::{Signal, SIGINT, SIGTERM, SIGUSR1};
+use std::time::Duration;
+
+#[test]
+fn first_signal_triggers_every_clone_and_wakes_waiters() {
+    isolated(|| {
+        let shutdown = sigchan::shutdown_on(&[SIGINT, SIGTERM]).unwrap();
+        assert!(!shutdown.is_triggered());
+        assert!(!shutdown.wait_timeout(Duration::from_millis(20)));
+        let waiters: Vec<_> = (0..3)
+            .map(|_| {
+                let s = shutdown.clone();
+                std::thread::spawn(move || s.wait())
+            })
+            .collect();
+        raise_process(SIGTERM);
+        for w in waiters {
+            assert_eq!(w.join().unwrap(), Some(SIGTERM));
+        }
+        assert!(shutdown.wait_timeout(RECV));
+        assert!(shutdown.is_triggered());
+        assert_eq!(shutdown.signal(), Some(SIGTERM));
+    });
+}
+
+#[test]
+fn a_second_sigint_kills() {
+    let out = run_in_child(|| {
+        let shutdown = sigchan::shutdown_on(&[SIGINT, SIGTERM]).unwrap();
+        raise_process(SIGINT);
+        assert_eq!(shutdown.wait(), Some(SIGINT));
+        // The token let go of both signals in the same step: their defaults are back.
+        wait_until("SIGINT given back", || {
+            kernel_action(libc::SIGINT).handler == libc::SIG_DFL
+        });
+        assert_eq!(kernel_action(libc::SIGTERM).handler, libc::SIG_DFL);
+        write_stderr("graceful shutdown begins\n");
+        raise_process(SIGINT);
+        pause_briefly();
+        write_stderr("survived the second SIGINT\n");
+    });
+    assert!(out.stderr.contains("graceful shutdown begins"), "{out:?}");
+    assert!(!out.stderr.contains("survived"), "{out:?}");
+    out.assert_killed_by(libc::SIGINT);
+}
+
+#[test]
+fn a_second_sigterm_kills_in_init_mode() {
+    let out = run_in_child(|| {
+        sigchan::init().unwrap();
+        let shutdown = sigchan::shutdown_on(&[SIGTERM]).unwrap();
+        raise_process(SIGTERM);
+        assert_eq!(shutdown.wait(), Some(SIGTERM));
+        wait_until("SIGTERM given back", || {
+            kernel_action(libc::SIGTERM).handler == libc::SIG_DFL
+        });
+        raise_process(SIGTERM);
+        for _ in 0..5000 {
+            pause_briefly();
+        }
+        write_stderr("survived the second SIGTERM\n");
+    });
+    assert!(!out.stderr.contains("survived"), "{out:?}");
+    out.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn the_second_signal_takes_an_inherited_ignore() {
+    isolated(|| {
+        // As under nohup: the process started with SIGHUP ignored.
+        set_disposition(libc::SIGHUP, libc::SIG_IGN);
+        let shutdown = sigchan::shutdown_on(&[sigchan::SIGHUP]).unwrap();
+        raise_process(sigchan::SIGHUP);
+        assert_eq!(shutdown.wait(), Some(sigchan::SIGHUP));
+        wait_until("SIG_IGN given back", || sigchan::ignored(sigchan::SIGHUP));
+        raise_process(sigchan::SIGHUP); // ignored: we live on
+    });
+}
+
+#[test]
+fn a_channel_on_the_same_signal_keeps_receiving_after_the_token_triggers() {
+    isolated(|| {
+        let (tx, rx) = bounded::<Signal>(4);
+        sigchan::notify(&tx, &[SIGINT]).unwrap();
+        let shutdown = sigchan::shutdown_on(&[SIGINT]).unwrap();
+        raise_process(SIGINT);
+        assert_eq!(shutdown.wait(), Some(SIGINT));
+        assert_eq!(expect_signal(&rx, "first INT"), SIGINT);
+        raise_process(SIGINT);
+        assert_eq!(expect_signal(&rx, "second INT"), SIGINT);
+        assert_eq!(shutdown.signal(), Some(SIGINT));
+    });
+}
+
+#[test]
+fn stop_before_any_signal_wakes_waiters_with_none_and_restores_the_default() {
+    isolated(|| {
+        let shutdown = sigchan::shutdown_on(&[SIGUSR1]).unwrap();
+        let waiter = {
+            let s = shutdown.clone();
+            std::thread::spawn(move || s.wait())
+        };
+        shutdown.stop();
+        assert_eq!(waiter.join().unwrap(), None);
+        assert!(!shutdown.is_triggered());
+        assert!(
+            shutdown.wait_timeout(Duration::ZERO),
+            "a stopped token is done"
+        );
+        assert_eq!(kernel_action(libc::SIGUSR1).handler, libc::SIG_DFL);
+    });
+}
+
+#[test]
+fn dropping_the_last_clone_stops_it() {
+    isolated(|| {
+        let shutdown = sigchan::shutdown_on(&[SIGUSR1]).unwrap();
+        let clone = shutdown.clone();
+        drop(shutdown);
+        assert_ne!(
+            kernel_action(libc::SIGUSR1).handler,
+            libc::SIG_DFL,
+            "a clone is still alive"
+        );
+        drop(clone);
+        assert_eq!(kernel_action(libc::SIGUSR1).handler, libc::SIG_DFL);
+    });
+}
+
+#[test]
+fn bad_signals_change_nothing() {
+    isolated(|| {
+        let err = sigchan::shutdown_on(&[SIGINT, sigchan::SIGSTOP]).unwrap_err();
+        assert!(matches!(err, sigchan::Error::Uncatchable(_)), "{err}");
+        assert_eq!(kernel_action(libc::SIGINT).handler, libc::SIG_DFL);
+    });
+}
