@@ -27,10 +27,13 @@
 //!    Hence `state == RECEIVING` means everything sent so far has been taken and processed.
 //! 4. The handler does at most one futex wake for the receiver, and only if it was asleep
 //!    (`RECEIVING`); a second wake happens only while a `wait_quiet` caller is registered.
-//! 5. A sender that pushed a record (or set a `lost` bit) makes the receiver come round after
-//!    publishing it, even when the pending bit coalesced: a record is new work by itself,
-//!    and the receiver may have stopped at this very record while it was being written.
-//!    The receiver takes `pending`, then drains `ring`, then takes `lost`.
+//! 5. A sender publishes its record (or its `lost` bit) before its `fetch_or` on `pending`;
+//!    the receiver takes `pending` before it drains `ring` and takes `lost`. The take that
+//!    clears the bit reads from that `fetch_or` (or a later RMW), so the drain after it sees
+//!    the record. Every record is thus followed by a bit the receiver has still to take, and
+//!    invariant 2 brings the receiver round for it: no wake-up of its own is needed, even
+//!    when the bit coalesced, or when the receiver stopped at a claimed slot whose record was
+//!    not yet published (its sender's `fetch_or` comes after it publishes).
 //!
 //! Every decision rests on a read-modify-write (which reads the latest value and
 //! synchronizes with the RMW before it), never on a plain load alone: the argument then
@@ -114,7 +117,7 @@ impl<const CAP: usize> Queue<CAP> {
         let sent = if self.wanted.load(SeqCst) & bit == 0 {
             Sent::NotWanted
         } else {
-            // Record first, bit second: a receiver that takes the bit drains the ring after.
+            // Record first, bit second (invariant 5).
             let recorded = if self.info_wanted.load(SeqCst) & bit == 0 {
                 None
             } else if self.ring.push(rec) {
@@ -124,8 +127,7 @@ impl<const CAP: usize> Queue<CAP> {
                 Some(Sent::OriginLost)
             };
             let new = self.set_pending(bit);
-            if new || recorded.is_some() {
-                // Invariant 5: a record is new work even when the bit coalesced.
+            if new {
                 self.notify_receiver();
             }
             match recorded {

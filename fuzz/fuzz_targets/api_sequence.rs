@@ -1,7 +1,8 @@
 //! Arbitrary sequences of notify / stop / ignore / reset / send / ignored over three channels
-//! and four signals, checked against a plain model of the semantics in docs/DESIGN.md: which
-//! channel receives what, what `ignored` answers, and the disposition the kernel reports in
-//! /proc/self/status. Each input runs in a forked child, so every input starts from a fresh
+//! (two plain `notify` channels and one `notify_info` channel, whose records go through the
+//! origin ring) and four signals, checked against a plain model of the semantics in
+//! docs/DESIGN.md: which channel receives what (with which origin), what `ignored` answers,
+//! and the disposition the kernel reports in /proc/self/status. Each input runs in a forked child, so every input starts from a fresh
 //! process state; a send that the model says takes the default action (terminate) must kill
 //! the child with that signal. Empty signal lists are skipped (they mean "every catchable
 //! signal"; tests/notify.rs and tests/dispositions.rs cover that).
@@ -9,11 +10,47 @@
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 use libfuzzer_sys::fuzz_target;
-use sigchan::{Signal, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH};
+use sigchan::{Cause, SigInfo, Signal, SIGHUP, SIGUSR1, SIGUSR2, SIGWINCH};
 use std::time::Duration;
 
 const SIGS: [Signal; 4] = [SIGUSR1, SIGUSR2, SIGWINCH, SIGHUP];
 const CHANNELS: usize = 3;
+/// The channel given to `notify_info`; the others are plain.
+const INFO: usize = 2;
+
+/// A channel of either kind, with both ends.
+enum Chan {
+    Plain(Sender<Signal>, Receiver<Signal>),
+    Info(Sender<SigInfo>, Receiver<SigInfo>),
+}
+
+impl Chan {
+    fn notify(&self, sigs: &[Signal]) {
+        match self {
+            Chan::Plain(tx, _) => sigchan::notify(tx, sigs).unwrap(),
+            Chan::Info(tx, _) => sigchan::notify_info(tx, sigs).unwrap(),
+        }
+    }
+    fn stop(&self) {
+        match self {
+            Chan::Plain(tx, _) => sigchan::stop(tx),
+            Chan::Info(tx, _) => sigchan::stop(tx),
+        }
+    }
+    /// What arrived, as (signal, origin pid if any) pairs.
+    fn drain(&self) -> Vec<(Signal, Option<i32>)> {
+        match self {
+            Chan::Plain(_, rx) => rx.try_iter().map(|s| (s, None)).collect(),
+            Chan::Info(_, rx) => rx
+                .try_iter()
+                .map(|i| {
+                    assert_eq!(i.cause(), Cause::Tkill, "{i:?}");
+                    (i.signal(), i.pid())
+                })
+                .collect(),
+        }
+    }
+}
 const MAX_OPS: usize = 32;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,9 +161,20 @@ fn run(ops: &[Op], deadly: &dyn Fn(i32)) {
         unsafe { libc::signal(s.as_raw(), libc::SIG_DFL) };
     }
     let sentinel = Signal::rtmin(2).unwrap();
-    let (wtx, witness) = unbounded::<Signal>();
-    sigchan::notify(&wtx, &[sentinel]).unwrap();
-    let chans: Vec<(Sender<Signal>, Receiver<Signal>)> = (0..CHANNELS).map(|_| unbounded()).collect();
+    // An info witness: its record is drained after every record and bit queued before it.
+    let (wtx, witness) = unbounded::<SigInfo>();
+    sigchan::notify_info(&wtx, &[sentinel]).unwrap();
+    let chans: Vec<Chan> = (0..CHANNELS)
+        .map(|i| {
+            if i == INFO {
+                let (tx, rx) = unbounded();
+                Chan::Info(tx, rx)
+            } else {
+                let (tx, rx) = unbounded();
+                Chan::Plain(tx, rx)
+            }
+        })
+        .collect();
     let mut model = Model { subs: Default::default(), disp: [Disposition::Default; 4] };
     let tid = unsafe { libc::syscall(libc::SYS_gettid) } as i32;
     let pid = std::process::id() as i32;
@@ -135,10 +183,10 @@ fn run(ops: &[Op], deadly: &dyn Fn(i32)) {
             // `&[]` means every catchable signal; this target keeps to its four.
             Op::Notify(ch, sigs) => {
                 if !sigs.is_empty() {
-                    sigchan::notify(&chans[*ch].0, sigs).unwrap()
+                    chans[*ch].notify(sigs)
                 }
             }
-            Op::Stop(ch) => sigchan::stop(&chans[*ch].0),
+            Op::Stop(ch) => chans[*ch].stop(),
             Op::Ignore(sigs) => {
                 if !sigs.is_empty() {
                     sigchan::ignore(sigs).unwrap()
@@ -159,13 +207,15 @@ fn run(ops: &[Op], deadly: &dyn Fn(i32)) {
                     libc::syscall(libc::SYS_tgkill, pid, tid, s.as_raw());
                     libc::syscall(libc::SYS_tgkill, pid, tid, sentinel.as_raw());
                 }
-                // The sentinel is queued after `s`, and a drain delivers lower numbers first:
-                // once the witness has it, every delivery of `s` has happened.
-                assert_eq!(witness.recv_timeout(Duration::from_secs(10)).ok(), Some(sentinel), "sentinel lost");
-                for (i, (_, rx)) in chans.iter().enumerate() {
-                    let got: Vec<Signal> = rx.try_iter().collect();
-                    let want: Vec<Signal> = if model.subs[i].contains(s) { vec![*s] } else { vec![] };
-                    assert_eq!(got, want, "channel {i} after {op:?} (model {:?})", model.subs);
+                // The sentinel is sent after `s`: its record follows any record of `s` in the
+                // ring, and a drain delivers pending bits before records. Once the witness
+                // has it, every delivery of `s` has happened.
+                let w = witness.recv_timeout(Duration::from_secs(10)).ok().map(|i| i.signal());
+                assert_eq!(w, Some(sentinel), "sentinel lost");
+                for (i, chan) in chans.iter().enumerate() {
+                    let origin = (i == INFO).then_some(pid);
+                    let want = if model.subs[i].contains(s) { vec![(*s, origin)] } else { vec![] };
+                    assert_eq!(chan.drain(), want, "channel {i} after {op:?} (model {:?})", model.subs);
                 }
             }
             Op::Ignored(s) => {
