@@ -3,6 +3,8 @@
 //!
 //! - `sigwaitinfo-floor`: a thread in `sigwaitinfo`, USR1 blocked in every thread (the floor);
 //! - `sigchan-init`, `sigchan-default`: `notify` + `rx.recv()` with and without `init()`;
+//! - `sigchan-info-init`, `sigchan-info-default`: the same with `notify_info` (each arrival's
+//!   origin through the ring, a `SigInfo` out of the channel): what origins cost;
 //! - `signalfd`: a thread reading a signalfd;
 //! - `signal-hook-bridge`: signal-hook's `Signals` iterator on its own thread forwarding into a
 //!   crossbeam channel (the successor of chan-signal), `signal-hook-iterator`: the bare iterator;
@@ -25,10 +27,12 @@ use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-const VARIANTS: [&str; 8] = [
+const VARIANTS: [&str; 10] = [
     "sigwaitinfo-floor",
     "sigchan-init",
     "sigchan-default",
+    "sigchan-info-init",
+    "sigchan-info-default",
     "signalfd",
     "signal-hook-bridge",
     "signal-hook-iterator",
@@ -130,6 +134,20 @@ fn setup(variant: &str) {
             std::mem::forget(tx);
             spawn(move || {
                 for _ in rx.iter() {
+                    arrived();
+                }
+            });
+        }
+        "sigchan-info-init" | "sigchan-info-default" => {
+            if variant == "sigchan-info-init" {
+                sigchan::init().unwrap();
+            }
+            let (tx, rx) = bounded::<sigchan::SigInfo>(1);
+            sigchan::notify_info(&tx, &[SIGUSR1]).unwrap();
+            std::mem::forget(tx);
+            spawn(move || {
+                for info in rx.iter() {
+                    assert_eq!(info.cause(), sigchan::Cause::Kill);
                     arrived();
                 }
             });

@@ -7,9 +7,9 @@ root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 data = os.path.join(root, "target", "sigchan-bench")
 docs = os.path.join(root, "docs")
 
-ORDER = ["sigwaitinfo-floor", "sigchan-init", "sigchan-default", "signalfd", "signal-hook-bridge",
+ORDER = ["sigwaitinfo-floor", "sigchan-init", "sigchan-default", "sigchan-info-init", "sigchan-info-default", "signalfd", "signal-hook-bridge",
          "signal-hook-iterator", "tokio-signal", "self-pipe", "go-os-signal"]
-COLORS = ["#000000", "#d62728", "#ff7f0e", "#7f7f7f", "#1f77b4", "#17becf", "#9467bd", "#8c564b", "#2ca02c"]
+COLORS = ["#000000", "#d62728", "#ff7f0e", "#e377c2", "#bcbd22", "#7f7f7f", "#1f77b4", "#17becf", "#9467bd", "#8c564b", "#2ca02c"]
 
 
 def load(placement):

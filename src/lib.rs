@@ -31,9 +31,20 @@
 //!   every other thread keeps every asynchronous signal blocked, the kernel delivers only to
 //!   the signal thread, and worker threads never see `EINTR`.
 //!
+//! ## Beyond Go
+//! - [`notify_info`]: a [`SigInfo`] per arrival, with who sent the signal ([`SigInfo::pid`],
+//!   [`SigInfo::uid`], [`SigInfo::sender_name`]), why ([`Cause`]) and the `sigqueue(3)`
+//!   value; queued real-time signals each arrive, in order (up to [`INFO_CAPACITY`] at once).
+//! - [`shutdown_on`]: a [`Shutdown`] token (Go's `NotifyContext`); after it triggers, a second
+//!   signal takes its original action, so a second Ctrl-C kills.
+//! - [`stats`]: arrivals, deliveries, coalesced arrivals, drops on full channels, origins lost.
+//! - Feature `async`: `stream::SignalStream` and `stream::InfoStream`, `futures_core::Stream`s
+//!   for any executor, woken by the signal thread.
+//!
 //! ## Semantics (Go's `os/signal`, with its known bugs fixed)
 //! - Coalescing: like the kernel and Go, several arrivals of one signal before the signal
-//!   thread drains them may become one delivery. Within a drain, lower numbers come first.
+//!   thread drains them may become one delivery to a [`notify`] channel. Within a drain, lower
+//!   numbers come first. [`notify_info`] channels get every arrival the handler saw.
 //! - [`stop`]: when it returns, the channel gets nothing more; a signal that races it is
 //!   either delivered to the channel or takes the signal's original action (Go #14571).
 //! - When the last subscriber of a signal goes, the disposition the process had before
