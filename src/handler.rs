@@ -7,7 +7,7 @@ use crate::queue::Sent;
 use crate::ring::Record;
 use crate::signal::{default_action, is_synchronous_raw, DefaultAction, MAX_SIGNAL};
 use crate::sys::{self, KernelSigaction, SIG_DFL, SIG_IGN};
-use crate::{stats, QUEUE};
+use crate::{stats, thread, QUEUE};
 use libc::{c_int, c_void, siginfo_t};
 use std::sync::atomic::{
     AtomicU64, AtomicUsize, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
@@ -85,7 +85,10 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
         fault(sig, info, ctx);
         return;
     }
-    match QUEUE.send(bit, &record(sig, code, info)) {
+    // Where this frame lives tells whether we interrupted the signal thread (no syscall).
+    let marker = 0u8;
+    let on_signal_thread = thread::is_signal_thread_stack(&marker as *const u8 as usize);
+    match QUEUE.send(bit, &record(sig, code, info), on_signal_thread) {
         Sent::NotWanted => original_action(sig, bit, info, ctx),
         sent => {
             stats::count_arrival(sig as usize, sent);

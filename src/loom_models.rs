@@ -35,7 +35,7 @@ fn spawn_senders(q: &Arc<Q>, bits: &[u64]) -> Vec<thread::JoinHandle<Sent>> {
         .enumerate()
         .map(|(i, &bit)| {
             let q = q.clone();
-            thread::spawn(move || q.send(bit, &rec(i as u64)))
+            thread::spawn(move || q.send(bit, &rec(i as u64), false))
         })
         .collect()
 }
@@ -183,7 +183,7 @@ fn stop_racing_a_handler_never_loses_the_signal() {
 
         let handler = {
             let q = q.clone();
-            thread::spawn(move || q.send(A, &rec(0)))
+            thread::spawn(move || q.send(A, &rec(0), false))
         };
 
         let stopper = {
@@ -266,7 +266,7 @@ fn enable_racing_a_sender() {
         let q = Arc::new(Q::new());
         let sender = {
             let q = q.clone();
-            thread::spawn(move || q.send(B, &rec(0)))
+            thread::spawn(move || q.send(B, &rec(0), false))
         };
         q.enable(B);
         let sent = sender.join().unwrap();
@@ -317,7 +317,7 @@ fn a_full_ring_turns_the_origin_into_a_lost_mark() {
         let senders: Vec<_> = (0..2)
             .map(|i| {
                 let q = q.clone();
-                thread::spawn(move || q.send(A, &rec(i)))
+                thread::spawn(move || q.send(A, &rec(i), false))
             })
             .collect();
         let (mut records, mut lost) = (0, false);

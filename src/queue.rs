@@ -27,6 +27,9 @@
 //!    Hence `state == RECEIVING` means everything sent so far has been taken and processed.
 //! 4. The handler does at most one futex wake for the receiver, and only if it was asleep
 //!    (`RECEIVING`); a second wake happens only while a `wait_quiet` caller is registered.
+//!    A handler running on the receiver's own thread (init mode: it interrupted the
+//!    receiver's `FUTEX_WAIT`) ends `RECEIVING` without the wake: the interrupted wait
+//!    restarts, finds the word changed and returns.
 //! 5. A sender publishes its record (or its `lost` bit) before its `fetch_or` on `pending`;
 //!    the receiver takes `pending` before it drains `ring` and takes `lost`. The take that
 //!    clears the bit reads from that `fetch_or` (or a later RMW), so the drain after it sees
@@ -108,7 +111,8 @@ impl<const CAP: usize> Queue<CAP> {
     /// Handler side (Go's `sigsend`): queue `bit` if it is wanted, and `rec` (this arrival's
     /// origin) if an info subscriber wants it. Async-signal-safe: atomics, and at most one
     /// futex wake when the receiver sleeps.
-    pub(crate) fn send(&self, bit: u64, rec: &Record) -> Sent {
+    /// `on_receiver`: the caller runs on the receiver's thread (see invariant 4).
+    pub(crate) fn send(&self, bit: u64, rec: &Record, on_receiver: bool) -> Sent {
         // Counted before reading `wanted`. `wait_quiet` reads this counter only by
         // read-modify-write, so one of the two RMWs comes first: if ours, `wait_quiet` sees
         // this sender counted; if theirs, our RMW reads from it, so the `disable` before it
@@ -128,7 +132,7 @@ impl<const CAP: usize> Queue<CAP> {
             };
             let new = self.set_pending(bit);
             if new {
-                self.notify_receiver();
+                self.notify_receiver(!on_receiver);
             }
             match recorded {
                 Some(r) => r,
@@ -152,8 +156,9 @@ impl<const CAP: usize> Queue<CAP> {
         self.pending.fetch_or(bit, SeqCst) & bit == 0
     }
 
-    /// Makes the receiver come round (invariant 2). Used by senders and by `poke`.
-    fn notify_receiver(&self) {
+    /// Makes the receiver come round (invariant 2). Used by senders and by `poke`. `wake`
+    /// false only on the receiver's own thread, which is not in the futex then.
+    fn notify_receiver(&self, wake: bool) {
         loop {
             match self.state.load(SeqCst) {
                 IDLE => {
@@ -171,7 +176,9 @@ impl<const CAP: usize> Queue<CAP> {
                         .compare_exchange(RECEIVING, IDLE, SeqCst, SeqCst)
                         .is_ok()
                     {
-                        self.state.wake_one();
+                        if wake {
+                            self.state.wake_one();
+                        }
                         return;
                     }
                 }
@@ -194,7 +201,7 @@ impl<const CAP: usize> Queue<CAP> {
     /// Makes the receiver run one more cycle even if nothing is pending (mask changes and
     /// the stop barrier ride on it).
     pub(crate) fn poke(&self) {
-        self.notify_receiver();
+        self.notify_receiver(true);
     }
 
     /// Receiver side: takes every pending bit.
@@ -318,7 +325,7 @@ mod tests {
     type Q = Queue<4>;
 
     fn send(q: &Q, bit: u64) -> Sent {
-        q.send(bit, &Record::default())
+        q.send(bit, &Record::default(), false)
     }
 
     #[test]
@@ -384,9 +391,9 @@ mod tests {
             ..Record::default()
         };
         for v in 0..4 {
-            assert_eq!(q.send(0b10, &rec(v)), Sent::Recorded);
+            assert_eq!(q.send(0b10, &rec(v), false), Sent::Recorded);
         }
-        assert_eq!(q.send(0b10, &rec(4)), Sent::OriginLost);
+        assert_eq!(q.send(0b10, &rec(4), false), Sent::OriginLost);
         // A plain-only signal coalesces as before, with no record.
         assert_eq!(send(&q, 0b01), Sent::Queued);
         assert_eq!(send(&q, 0b01), Sent::Coalesced);
@@ -398,7 +405,7 @@ mod tests {
         assert_eq!(q.take_lost(), 0b10);
         assert_eq!(q.take_lost(), 0);
         q.disable(0b10);
-        assert_eq!(q.send(0b10, &rec(5)), Sent::NotWanted);
+        assert_eq!(q.send(0b10, &rec(5), false), Sent::NotWanted);
         assert_eq!(q.pop_record(), None);
     }
 

@@ -15,7 +15,7 @@ use crate::registry::{self, REGISTRY};
 use crate::sync::lock;
 use crate::{signal, sys, Error, QUEUE};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Condvar, Mutex, MutexGuard, Once};
 
 /// Stack of the signal thread: it only moves bits into channels, but handlers (sigchan's and
@@ -39,6 +39,53 @@ static ACKED: Condvar = Condvar::new();
 
 /// True while this process has a signal thread (cleared in a forked child).
 static RUNNING: AtomicBool = AtomicBool::new(false);
+
+/// The signal thread's stack and alternate signal stack, as `[low, high)` address ranges,
+/// so the handler can tell from a local's address, without a syscall, that it interrupted
+/// the signal thread (then the sigqueue's futex wake is not needed). Empty until set.
+static STACK: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+static ALT_STACK: [AtomicUsize; 2] = [AtomicUsize::new(0), AtomicUsize::new(0)];
+
+/// Async-signal-safe: four relaxed loads. A stale answer after `fork` (the child's new
+/// signal thread has other stacks) is impossible: the child clears the ranges first.
+pub(crate) fn is_signal_thread_stack(addr: usize) -> bool {
+    let within = |r: &[AtomicUsize; 2]| (r[0].load(Relaxed)..r[1].load(Relaxed)).contains(&addr);
+    within(&STACK) || within(&ALT_STACK)
+}
+
+fn set_range(r: &[AtomicUsize; 2], low: usize, high: usize) {
+    r[0].store(low, Relaxed);
+    r[1].store(high, Relaxed);
+}
+
+/// Records the calling thread's stacks (see `STACK`): the stack glibc allocated for it (as
+/// `pthread_getattr_np` reports it) and the alternate stack std installed for it, if any.
+/// If either query fails, that range stays empty and the handler simply always wakes.
+fn record_stacks() {
+    // SAFETY: pthread_getattr_np fills an attr for the calling thread, which we query and
+    // destroy; both out-pointers are valid locals.
+    unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) == 0 {
+            let mut addr: *mut libc::c_void = std::ptr::null_mut();
+            let mut size: libc::size_t = 0;
+            if libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0 && !addr.is_null() {
+                set_range(&STACK, addr as usize, addr as usize + size);
+            }
+            libc::pthread_attr_destroy(&mut attr);
+        }
+    }
+    // SAFETY: querying (null new stack) into a zeroed stack_t.
+    let mut ss: libc::stack_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::sigaltstack(std::ptr::null(), &mut ss) } == 0
+        && ss.ss_flags & libc::SS_DISABLE == 0
+        && !ss.ss_sp.is_null()
+    {
+        let low = ss.ss_sp as usize;
+        set_range(&ALT_STACK, low, low + ss.ss_size);
+    }
+}
 
 /// Every signal a thread may block: not KILL/STOP (impossible), not the C library's reserved
 /// ones (glibc relies on them reaching every thread), not the synchronous fault signals.
@@ -94,6 +141,7 @@ pub(crate) fn sync() {
 
 fn run() {
     let blockable = blockable();
+    record_stacks();
     let mut applied: Option<u64> = None;
     loop {
         let (unblocked, ticket) = {
@@ -164,6 +212,8 @@ extern "C" fn after_fork_parent() {
 
 extern "C" fn after_fork_child() {
     RUNNING.store(false, SeqCst);
+    set_range(&STACK, 0, 0);
+    set_range(&ALT_STACK, 0, 0);
     // With every signal blocked, so no handler in the child pushes into the ring meanwhile.
     if let Ok(before) = sys::mask_block(!0) {
         QUEUE.reset_after_fork();

@@ -282,6 +282,10 @@ fn a_dropped_info_receiver_is_unsubscribed() {
 /// Go's TestAtomicStop on an info channel: each SIGINT racing `stop` reaches the channel or
 /// kills the child by default, never neither.
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 races rt_sigaction against delivery: it can enter a handler at the address another thread just restored (0)"
+)]
 fn stop_racing_kill_on_info_channels_never_loses_a_signal() {
     let (done, defaults) =
         stop_racing_kill_with::<SigInfo>(300, |tx| sigchan::notify_info(tx, &[SIGINT]).unwrap());
