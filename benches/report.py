@@ -138,6 +138,15 @@ Ratios are to the sigwaitinfo floor and to signal-hook's bridge measured in the 
 
 ![latency distribution](latency-pinned.svg)
 
+**Read the curves, not single medians.** On this VM every pinned distribution, the
+sigwaitinfo floor's included, has two peaks about 2 us apart (the floor at about 1.5 and
+2.5 us), and the share of rounds in each peak changes from run to run. Variants run one
+after another, each in its own process, so the median of one can sit in the fast peak and
+the next one's in the slow peak. Between two full runs of this report the same code gave
+sigchan-init 6.38 and then 4.46 us, sigchan-info-init 4.52 and then 6.28 us. Differences
+under about 2 us between two rows are within that noise; the chart shows where each
+variant's two peaks lie.
+
 ## Latency, unpinned (for information)
 {table(unpinned)}
 
