@@ -134,6 +134,11 @@ use crossbeam_channel::Sender;
 /// ```
 pub const INFO_CAPACITY: usize = 512;
 
+/// docs/PITFALLS.md: every snippet there runs as a doc test.
+#[cfg(all(doctest, not(loom)))]
+#[doc = include_str!("../docs/PITFALLS.md")]
+pub struct PitfallsDocTests;
+
 /// The one sigqueue between every handler and the signal thread.
 #[cfg(not(loom))]
 pub(crate) static QUEUE: queue::Queue<INFO_CAPACITY> = queue::Queue::new();
