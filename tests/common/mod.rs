@@ -6,6 +6,8 @@
 //! The parent never touches sigchan, so every child starts from a clean runtime.
 #![allow(dead_code)]
 
+pub mod example;
+
 use crossbeam_channel::Receiver;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
