@@ -140,23 +140,30 @@ fn two_hundred_queued_realtime_signals_arrive_in_order_with_their_values() {
     });
 }
 
+/// Subscribes an info channel to `rt`, has a child process `sigqueue` the values 0..200 to
+/// us, and returns the values in the order they came out.
+fn realtime_values_from_a_child(rt: Signal) -> Vec<usize> {
+    let (tx, rx) = unbounded::<SigInfo>();
+    sigchan::notify_info(&tx, &[rt]).unwrap();
+    let parent = my_pid();
+    let child = spawn_forked(move || {
+        for v in 0..200 {
+            sigqueue(parent, rt, v);
+        }
+    });
+    let got = values(&rx, 200);
+    wait_pid(child, false).assert_success();
+    got
+}
+
 /// The same from another process while subscribed, in init() mode (one thread runs every
 /// handler, so the kernel's order is kept).
 #[test]
 fn realtime_values_from_another_process_keep_their_order_in_init_mode() {
     isolated(|| {
         sigchan::init().unwrap();
-        let rt = Signal::rtmin(1).unwrap();
-        let (tx, rx) = unbounded::<SigInfo>();
-        sigchan::notify_info(&tx, &[rt]).unwrap();
-        let parent = my_pid();
-        let child = spawn_forked(move || {
-            for v in 0..200 {
-                sigqueue(parent, rt, v);
-            }
-        });
-        assert_eq!(values(&rx, 200), (0..200).collect::<Vec<_>>());
-        wait_pid(child, false).assert_success();
+        let got = realtime_values_from_a_child(Signal::rtmin(1).unwrap());
+        assert_eq!(got, (0..200).collect::<Vec<_>>());
     });
 }
 
@@ -165,19 +172,9 @@ fn realtime_values_from_another_process_keep_their_order_in_init_mode() {
 #[test]
 fn realtime_values_from_another_process_all_arrive_in_default_mode() {
     isolated(|| {
-        let rt = Signal::rtmin(2).unwrap();
-        let (tx, rx) = unbounded::<SigInfo>();
-        sigchan::notify_info(&tx, &[rt]).unwrap();
-        let parent = my_pid();
-        let child = spawn_forked(move || {
-            for v in 0..200 {
-                sigqueue(parent, rt, v);
-            }
-        });
-        let mut got = values(&rx, 200);
+        let mut got = realtime_values_from_a_child(Signal::rtmin(2).unwrap());
         got.sort_unstable();
         assert_eq!(got, (0..200).collect::<Vec<_>>());
-        wait_pid(child, false).assert_success();
     });
 }
 
