@@ -153,8 +153,12 @@ fn run() {
             let _ = sys::mask_set(blockable & !unblocked);
             applied = Some(unblocked);
         }
-        // Every cycle: a record may have arrived while its bit coalesced (queue invariant 5).
-        registry::dispatch(signal::SignalSet::from_raw_mask(QUEUE.take()));
+        // Records and lost marks ride on the pending bits (queue invariant 5): a cycle that
+        // takes no bit has nothing to drain.
+        let bits = QUEUE.take();
+        if bits != 0 {
+            registry::dispatch(signal::SignalSet::from_raw_mask(bits));
+        }
         {
             let mut c = lock(&CONTROL);
             if c.acknowledged < ticket {

@@ -7,7 +7,7 @@
 
 mod common;
 use common::example::Running;
-use common::proc_status_mask;
+use common::process_status_mask;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -122,7 +122,7 @@ fn signals_it_does_not_handle_are_ignored_not_fatal() {
     let dir = scratch("incident");
     let log = dir.join("app.log");
     let mut p = start(&log, &["--no-reload"]);
-    let ignored = proc_status_mask_of(p.pid(), "SigIgn");
+    let ignored = process_status_mask(p.pid(), "SigIgn");
     for sig in [libc::SIGHUP, libc::SIGUSR2, libc::SIGQUIT] {
         assert_ne!(ignored & 1 << (sig - 1), 0, "signal {sig} not ignored");
     }
@@ -140,15 +140,4 @@ fn signals_it_does_not_handle_are_ignored_not_fatal() {
     p.expect_line("wrote", WAIT);
     assert!(p.wait(WAIT).success());
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A mask line of another process's /proc status.
-fn proc_status_mask_of(pid: i32, field: &str) -> u64 {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let line = text
-        .lines()
-        .find(|l| l.starts_with(&format!("{field}:")))
-        .unwrap();
-    let _ = proc_status_mask; // the helper for this process; this one reads another's
-    u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
 }

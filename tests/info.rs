@@ -19,20 +19,6 @@ fn my_pid() -> i32 {
     std::process::id() as i32
 }
 
-/// Blocks `sig` in the calling thread (threads it spawns inherit the block).
-fn block(sig: Signal) {
-    // SAFETY: a sigset built with the libc helpers; changes this thread's mask only.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, sig.as_raw());
-        assert_eq!(
-            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()),
-            0
-        );
-    }
-}
-
 fn values(rx: &Receiver<SigInfo>, n: usize) -> Vec<usize> {
     (0..n)
         .map(|i| {
@@ -126,7 +112,7 @@ fn child_events_carry_the_child_and_its_status() {
 fn two_hundred_queued_realtime_signals_arrive_in_order_with_their_values() {
     isolated(|| {
         let rt = Signal::rtmin(1).unwrap();
-        block(rt);
+        thread_mask(libc::SIG_BLOCK, rt);
         let (tx, rx) = unbounded::<SigInfo>();
         sigchan::notify_info(&tx, &[SIGUSR1]).unwrap(); // starts the signal thread
         for v in 0..200 {
@@ -186,7 +172,7 @@ fn a_full_ring_loses_origins_not_signals() {
         let rt = Signal::rtmin(3).unwrap();
         let extra = 88;
         let total = sigchan::INFO_CAPACITY + extra;
-        block(rt);
+        thread_mask(libc::SIG_BLOCK, rt);
         let (tx, rx) = unbounded::<SigInfo>();
         let (plain_tx, plain_rx) = bounded::<Signal>(4);
         sigchan::notify_info(&tx, &[SIGUSR1]).unwrap();
@@ -216,7 +202,7 @@ fn plain_and_info_channels_share_a_signal_each_in_its_own_way() {
     isolated(|| {
         let rt = Signal::rtmin(4).unwrap();
         // Only the signal thread runs handlers: one at a time, in the kernel's order.
-        block(rt);
+        thread_mask(libc::SIG_BLOCK, rt);
         let (info_tx, info_rx) = unbounded::<SigInfo>();
         let (plain_tx, plain_rx) = unbounded::<Signal>();
         sigchan::notify_info(&info_tx, &[rt]).unwrap();

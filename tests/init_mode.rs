@@ -122,13 +122,7 @@ fn term_still_terminates_when_only_other_signals_are_notified() {
 fn init_is_idempotent_and_keeps_signals_the_caller_had_blocked() {
     isolated(|| {
         // The program blocks USR2 for its own sigwait before init: it must stay blocked.
-        // SAFETY: plain sigset manipulation for this thread.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGUSR2);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-        }
+        thread_mask(libc::SIG_BLOCK, sigchan::SIGUSR2);
         sigchan::init().unwrap();
         sigchan::init().unwrap();
         assert_eq!(thread_names().iter().filter(|n| *n == "sigchan").count(), 1);

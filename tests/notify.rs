@@ -161,17 +161,11 @@ fn arrivals_the_kernel_coalesced_make_one_delivery() {
         // pending standard signal, so the handler runs once when it is unblocked.
         let (tx, rx) = bounded::<Signal>(4);
         sigchan::notify(&tx, &[SIGUSR2]).unwrap();
-        // SAFETY: plain sigset manipulation for this thread.
-        unsafe {
-            let mut set: libc::sigset_t = std::mem::zeroed();
-            libc::sigemptyset(&mut set);
-            libc::sigaddset(&mut set, libc::SIGUSR2);
-            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
-            for _ in 0..3 {
-                raise_thread(gettid(), SIGUSR2);
-            }
-            libc::pthread_sigmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        thread_mask(libc::SIG_BLOCK, SIGUSR2);
+        for _ in 0..3 {
+            raise_thread(gettid(), SIGUSR2);
         }
+        thread_mask(libc::SIG_UNBLOCK, SIGUSR2);
         assert_eq!(expect_signal(&rx, "USR2"), SIGUSR2);
         wait_until("the arrival counted", || {
             sigchan::stats(SIGUSR2).arrivals == 1

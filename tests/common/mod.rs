@@ -302,16 +302,36 @@ pub fn set_disposition(sig: i32, handler: libc::sighandler_t) {
 
 /// A line of /proc/self/status, e.g. "SigIgn", parsed as a hex mask.
 pub fn proc_status_mask(field: &str, tid: Option<i32>) -> u64 {
-    let path = match tid {
-        Some(t) => format!("/proc/self/task/{t}/status"),
-        None => "/proc/self/status".to_string(),
-    };
+    match tid {
+        Some(t) => status_mask(&format!("/proc/self/task/{t}/status"), field),
+        None => status_mask("/proc/self/status", field),
+    }
+}
+
+/// The same line of another process's /proc status (e.g. a spawned example's "SigIgn").
+pub fn process_status_mask(pid: i32, field: &str) -> u64 {
+    status_mask(&format!("/proc/{pid}/status"), field)
+}
+
+fn status_mask(path: &str, field: &str) -> u64 {
     let text = std::fs::read_to_string(path).unwrap();
     let line = text
         .lines()
         .find(|l| l.starts_with(&format!("{field}:")))
         .unwrap();
     u64::from_str_radix(line.split_whitespace().nth(1).unwrap(), 16).unwrap()
+}
+
+/// Blocks (`libc::SIG_BLOCK`) or unblocks (`libc::SIG_UNBLOCK`) `sig` in the calling thread;
+/// threads it spawns afterwards inherit the mask.
+pub fn thread_mask(how: i32, sig: sigchan::Signal) {
+    // SAFETY: a sigset built with the libc helpers; changes this thread's mask only.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig.as_raw());
+        assert_eq!(libc::pthread_sigmask(how, &set, std::ptr::null_mut()), 0);
+    }
 }
 
 /// Names of this process's threads.
