@@ -195,7 +195,8 @@ pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
 /// Order: the kernel hands out queued signals in order, and one thread's handlers record
 /// them in that order. Without [`init`] several threads may run handlers at the same time,
 /// and two arrivals that overlap may be recorded in either order; in [`init`] mode only the
-/// signal thread runs them, so the order is the kernel's.
+/// signal thread runs them, so the order is the kernel's. Deliveries to info channels are
+/// not ordered against deliveries to [`notify`] channels.
 ///
 /// [`stop`], [`ignore`] and [`reset`] treat info channels exactly as plain ones, with the
 /// same guarantee. A channel may not be both (the types differ); a signal may have plain

@@ -161,9 +161,13 @@ fn run(ops: &[Op], deadly: &dyn Fn(i32)) {
         unsafe { libc::signal(s.as_raw(), libc::SIG_DFL) };
     }
     let sentinel = Signal::rtmin(2).unwrap();
-    // An info witness: its record is drained after every record and bit queued before it.
-    let (wtx, witness) = unbounded::<SigInfo>();
-    sigchan::notify_info(&wtx, &[sentinel]).unwrap();
+    // Two witnesses, one of each kind: plain deliveries are ordered among themselves (bits,
+    // lower numbers first) and info deliveries among themselves (ring order), but a drain may
+    // hand out a record newer than the bits it took, so neither kind orders the other.
+    let (wtx, witness) = unbounded::<Signal>();
+    sigchan::notify(&wtx, &[sentinel]).unwrap();
+    let (winfo_tx, info_witness) = unbounded::<SigInfo>();
+    sigchan::notify_info(&winfo_tx, &[sentinel]).unwrap();
     let chans: Vec<Chan> = (0..CHANNELS)
         .map(|i| {
             if i == INFO {
@@ -207,11 +211,14 @@ fn run(ops: &[Op], deadly: &dyn Fn(i32)) {
                     libc::syscall(libc::SYS_tgkill, pid, tid, s.as_raw());
                     libc::syscall(libc::SYS_tgkill, pid, tid, sentinel.as_raw());
                 }
-                // The sentinel is sent after `s`: its record follows any record of `s` in the
-                // ring, and a drain delivers pending bits before records. Once the witness
-                // has it, every delivery of `s` has happened.
-                let w = witness.recv_timeout(Duration::from_secs(10)).ok().map(|i| i.signal());
-                assert_eq!(w, Some(sentinel), "sentinel lost");
+                // The sentinel is sent after `s`: its bit is taken with or after `s`'s and
+                // delivered after it (higher number), and its record follows any record of
+                // `s` in the ring. Once both witnesses have it, every delivery of `s` has
+                // happened.
+                let w = witness.recv_timeout(Duration::from_secs(10)).ok();
+                assert_eq!(w, Some(sentinel), "sentinel lost (plain)");
+                let w = info_witness.recv_timeout(Duration::from_secs(10)).ok().map(|i| i.signal());
+                assert_eq!(w, Some(sentinel), "sentinel lost (info)");
                 for (i, chan) in chans.iter().enumerate() {
                     let origin = (i == INFO).then_some(pid);
                     let want = if model.subs[i].contains(s) { vec![(*s, origin)] } else { vec![] };
