@@ -1,0 +1,69 @@
+//! `--log-file` (a file, or a command's stdin) and `--daemonize`. Both run before
+//! sigchan::init starts the signal thread: forking is only simple while there is one thread.
+
+use std::fs::OpenOptions;
+use std::io;
+use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
+use std::process::{Command, Stdio};
+
+/// Opens the log: `| cmd args` runs `sh -c 'cmd args'` and returns its stdin; anything else
+/// is a file opened for appending. Returns the descriptor to send stdout and stderr to.
+pub fn open_log(spec: &str) -> io::Result<RawFd> {
+    if let Some(cmd) = spec.trim_start().strip_prefix('|') {
+        let child = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(cmd.trim())
+            .stdin(Stdio::piped())
+            .spawn()
+            .map_err(|e| io::Error::new(e.kind(), format!("cannot run log command {cmd}: {e}")))?;
+        let stdin = child.stdin.expect("stdin was piped");
+        // The log command lives as long as start_server; it is reaped like any other child.
+        return Ok(stdin.into_raw_fd());
+    }
+    let file = OpenOptions::new()
+        .append(true)
+        .create(true)
+        .open(spec)
+        .map_err(|e| io::Error::new(e.kind(), format!("cannot open log file {spec}: {e}")))?;
+    Ok(file.into_raw_fd())
+}
+
+/// Points stdout and stderr (ours, and so every worker's) at `fd`, then closes `fd`.
+pub fn redirect_output(fd: RawFd) -> io::Result<()> {
+    for target in [libc::STDOUT_FILENO, libc::STDERR_FILENO] {
+        // SAFETY: dup2 onto the standard descriptors; fd is open and ours.
+        if unsafe { libc::dup2(fd, target) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    // SAFETY: fd was ours to close; the standard descriptors now hold the log.
+    unsafe { libc::close(fd) };
+    Ok(())
+}
+
+/// Detaches: fork (the parent exits 0), setsid, fork again (no controlling terminal can be
+/// reacquired), stdin from /dev/null. Must be called while the process has one thread.
+pub fn daemonize() -> io::Result<()> {
+    for step in 0..2 {
+        // SAFETY: one thread runs (checked by the caller's order: before sigchan::init), so
+        // the child is a complete copy. The parent leaves with _exit: no destructor runs, so
+        // it removes none of the files and sockets the child now owns.
+        match unsafe { libc::fork() } {
+            -1 => return Err(io::Error::last_os_error()),
+            0 => {}
+            // SAFETY: _exit ends the parent at once, without running Rust destructors.
+            _ => unsafe { libc::_exit(0) },
+        }
+        // SAFETY: setsid has no memory effects; it fails only for a group leader, which a
+        // freshly forked child is not.
+        if step == 0 && unsafe { libc::setsid() } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    let null = std::fs::File::open("/dev/null")?;
+    // SAFETY: dup2 onto stdin from a descriptor we own.
+    if unsafe { libc::dup2(null.as_raw_fd(), libc::STDIN_FILENO) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}

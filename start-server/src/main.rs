@@ -1,0 +1,202 @@
+//! start_server: a superdaemon for hot-deploying server programs, compatible with
+//! Server::Starter's command line and protocol, with every signal handled through sigchan.
+//!
+//! Order matters in `serve`: the sockets are bound, the log opened and the process detached
+//! while it still has one thread; then `sigchan::init` blocks every signal in all threads but
+//! sigchan's own, and only then are workers started (std clears the mask in each child).
+
+mod cli;
+mod control;
+mod daemon;
+mod envdir;
+mod files;
+mod listen;
+mod spawn;
+mod supervisor;
+
+use clap::Parser;
+use cli::{Mode, Options};
+use crossbeam_channel::{bounded, RecvTimeoutError};
+use sigchan::{Signal, SIGCHLD, SIGHUP, SIGINT, SIGTERM};
+use std::ffi::OsString;
+use std::io;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+use supervisor::{Host, Supervisor};
+
+/// The supervisor's view of the real world: processes, signals, the status file, stderr.
+struct RealHost {
+    launcher: spawn::Launcher,
+    envdir: Option<PathBuf>,
+    status: Option<files::StatusFile>,
+}
+
+impl RealHost {
+    /// The envdir in force (env ENVDIR wins over --envdir) and what it holds now.
+    fn env_vars(&self) -> Vec<(OsString, Option<OsString>)> {
+        let dir = std::env::var_os("ENVDIR")
+            .map(PathBuf::from)
+            .or_else(|| self.envdir.clone());
+        let Some(dir) = dir else { return Vec::new() };
+        envdir::load(&dir).unwrap_or_else(|e| {
+            eprintln!("start_server: cannot read envdir {}: {e}", dir.display());
+            Vec::new()
+        })
+    }
+}
+
+impl Host for RealHost {
+    fn spawn(&mut self, generation: u64) -> io::Result<i32> {
+        let env = self.env_vars();
+        self.launcher.spawn(generation, &env)
+    }
+
+    fn kill(&mut self, pid: i32, sig: Signal) {
+        // SAFETY: kill only sends a signal to a worker we started and have not reaped.
+        if unsafe { libc::kill(pid, sig.as_raw()) } != 0 {
+            let e = io::Error::last_os_error();
+            eprintln!("start_server: cannot send {sig} to {pid}: {e}");
+        }
+    }
+
+    fn publish(&mut self, workers: &[(u64, i32)]) {
+        if let Some(status) = &mut self.status {
+            if let Err(e) = status.write(workers) {
+                eprintln!("start_server: cannot write the status file: {e}");
+            }
+        }
+    }
+
+    fn log(&mut self, line: String) {
+        eprintln!("start_server: {line}");
+    }
+}
+
+/// The timing in force now: options, overridden by the environment and the envdir.
+fn timing(
+    opts: &Options,
+    envdir: &[(OsString, Option<OsString>)],
+) -> Result<supervisor::Timing, String> {
+    opts.timing(|name| {
+        let from_dir = envdir.iter().find(|(k, _)| k == name);
+        match from_dir {
+            Some((_, v)) => v.as_ref().map(|v| v.to_string_lossy().into_owned()),
+            None => std::env::var(name).ok(),
+        }
+    })
+}
+
+fn serve(opts: &Options) -> io::Result<()> {
+    let backlog = opts.backlog.unwrap_or(libc::SOMAXCONN);
+    eprintln!("start_server (pid:{}) starting now...", std::process::id());
+    let listeners = listen::bind_all(&opts.ports, &opts.paths, backlog)?;
+    // Removes the unix socket files however serve returns (not in a daemonize parent,
+    // which leaves by _exit).
+    struct Sockets(Vec<listen::Listener>);
+    impl Drop for Sockets {
+        fn drop(&mut self) {
+            listen::remove_socket_files(&self.0);
+        }
+    }
+    let listeners = Sockets(listeners);
+    let port_env = listen::server_starter_port(&listeners.0);
+    for (fd, l) in (listen::FIRST_FD..).zip(&listeners.0) {
+        eprintln!(
+            "start_server: listening on {} (descriptor {fd} in workers)",
+            l.key
+        );
+    }
+    let log = opts.log_file.as_deref().map(daemon::open_log).transpose()?;
+    if let Some(fd) = log {
+        daemon::redirect_output(fd)?;
+    }
+    if opts.daemonize {
+        daemon::daemonize()?;
+    }
+
+    sigchan::init().map_err(io::Error::other)?;
+    let (tx, rx) = bounded::<Signal>(16);
+    sigchan::notify(&tx, &[SIGHUP, SIGTERM, SIGINT, SIGCHLD]).map_err(io::Error::other)?;
+    // After notify: a --restart that finds the pid file may signal at once.
+    let _pid_file = opts
+        .pid_file
+        .as_deref()
+        .map(files::PidFile::create)
+        .transpose()?;
+
+    let host = RealHost {
+        launcher: spawn::Launcher {
+            program: opts.command.clone(),
+            dir: opts.dir.clone(),
+            fds: listeners.0.iter().map(listen::Listener::fd).collect(),
+            port_env,
+        },
+        envdir: opts.envdir.clone(),
+        status: opts.status_file.as_deref().map(files::StatusFile::new),
+    };
+    let first = timing(opts, &host.env_vars()).map_err(io::Error::other)?;
+    let mut sup = Supervisor::new(host, first, Instant::now());
+    sup.start(Instant::now())?;
+
+    while !sup.finished() {
+        let got = match sup.deadline() {
+            Some(at) => match rx.recv_deadline(at) {
+                Ok(sig) => Some(sig),
+                Err(RecvTimeoutError::Timeout) => None,
+                Err(RecvTimeoutError::Disconnected) => unreachable!("tx lives in this frame"),
+            },
+            None => Some(rx.recv().expect("tx lives in this frame")),
+        };
+        // Server::Starter reads the envdir again on every event; so do we.
+        match timing(opts, &sup.host().env_vars()) {
+            Ok(t) => sup.set_timing(t),
+            Err(e) => eprintln!("start_server: ignoring the environment's setting: {e}"),
+        }
+        let now = Instant::now();
+        match got {
+            Some(sig) if sig == SIGCHLD => {
+                for (pid, status) in spawn::reap() {
+                    sup.on_exit(pid, status, now);
+                }
+            }
+            Some(sig) => sup.on_signal(sig, now),
+            None => {}
+        }
+        sup.on_tick(Instant::now());
+    }
+    sigchan::stop(&tx);
+    eprintln!("start_server: exiting");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let opts = match Options::try_parse() {
+        Ok(opts) => opts,
+        Err(e) => {
+            // --help and --version exit 0; every other error 1, as Server::Starter does.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    let result = match opts.mode() {
+        Err(e) => Err(io::Error::new(io::ErrorKind::InvalidInput, e)),
+        Ok(Mode::Restart) => control::restart(
+            opts.pid_file.as_deref().expect("checked by mode"),
+            opts.status_file.as_deref().expect("checked by mode"),
+        ),
+        Ok(Mode::Stop) => control::stop(opts.pid_file.as_deref().expect("checked by mode")),
+        Ok(Mode::Serve) => serve(&opts),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("start_server: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

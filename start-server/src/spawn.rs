@@ -1,0 +1,78 @@
+//! Starting a worker: the server program with the listening sockets at descriptors 3, 4, ...,
+//! SERVER_STARTER_PORT and SERVER_STARTER_GENERATION set, and the envdir's variables.
+//! Reaping: every child that has ended, without blocking.
+
+use crate::listen::FIRST_FD;
+use std::ffi::OsString;
+use std::io;
+use std::os::fd::RawFd;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::path::PathBuf;
+use std::process::{Command, ExitStatus};
+
+/// Everything needed to start one more generation.
+pub struct Launcher {
+    pub program: Vec<OsString>,
+    pub dir: Option<PathBuf>,
+    /// Our descriptors of the listening sockets, in the order of SERVER_STARTER_PORT.
+    pub fds: Vec<RawFd>,
+    pub port_env: String,
+}
+
+impl Launcher {
+    /// Starts generation `generation` with `env` (from the envdir; `None` unsets) added.
+    /// An error means the program could not be run at all (exec failed: not found, not
+    /// executable), reported by std's spawn before it returns.
+    pub fn spawn(&self, generation: u64, env: &[(OsString, Option<OsString>)]) -> io::Result<i32> {
+        let mut cmd = Command::new(&self.program[0]);
+        cmd.args(&self.program[1..])
+            .env("SERVER_STARTER_PORT", &self.port_env)
+            .env("SERVER_STARTER_GENERATION", generation.to_string());
+        for (name, value) in env {
+            match value {
+                Some(v) => cmd.env(name, v),
+                None => cmd.env_remove(name),
+            };
+        }
+        if let Some(dir) = &self.dir {
+            cmd.current_dir(dir);
+        }
+        let fds = self.fds.clone();
+        // std clears the signal mask and restores SIGPIPE's default in the child before this
+        // runs, so the worker does not inherit start_server's blocked signals (sigchan::init).
+        // SAFETY: the closure runs in the forked child before exec and only calls dup2, which
+        // is async-signal-safe; `fds` was allocated before the fork and is only read.
+        unsafe {
+            cmd.pre_exec(move || {
+                for (target, &fd) in (FIRST_FD..).zip(fds.iter()) {
+                    // dup2 leaves the copy without FD_CLOEXEC: it survives the exec. Our own
+                    // descriptors are all above the target range (listen::bind_all).
+                    if libc::dup2(fd, target) < 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().map_err(|e| {
+            let program = self.program[0].to_string_lossy();
+            io::Error::new(e.kind(), format!("cannot run {program}: {e}"))
+        })?;
+        // The child is reaped by `reap` (waitpid(-1)), never through this handle.
+        Ok(child.id() as i32)
+    }
+}
+
+/// Every child that has ended since the last call: `(pid, status)`.
+pub fn reap() -> Vec<(i32, ExitStatus)> {
+    let mut ended = Vec::new();
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid with WNOHANG writes the status of one ended child, if any.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid <= 0 {
+            return ended;
+        }
+        ended.push((pid, ExitStatus::from_raw(status)));
+    }
+}
