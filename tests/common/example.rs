@@ -8,13 +8,18 @@ use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 /// The example binary `name`: `cargo test` builds every example next to the test binaries;
-/// when only one test target was built, build the example into a target dir of its own
-/// (a nested cargo on the same target dir would wait for the outer one's lock).
+/// when only one test target was built (`cargo test --test x`), the one there may be missing
+/// or older than its source, so build the example into a target dir of its own (a nested
+/// cargo on the same target dir would wait for the outer one's lock).
 pub fn example_path(name: &str) -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe.parent().unwrap().parent().unwrap();
     let built = profile_dir.join("examples").join(name);
-    if built.exists() {
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(format!("{name}.rs"));
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&built).is_some() && modified(&built) >= modified(&source) {
         return built;
     }
     let target = profile_dir.parent().unwrap().join("e2e-examples");

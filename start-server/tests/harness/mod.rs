@@ -1,0 +1,278 @@
+//! Running start_server end to end: a scratch directory per test, start_server with its
+//! stderr (its log) read line by line with deadlines, the status file, HTTP requests.
+#![allow(dead_code)] // each test binary uses part of it
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+#[allow(dead_code)]
+#[path = "../../../tests/common/example.rs"]
+mod example;
+
+pub fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// The start_server binary under test.
+pub fn start_server_bin() -> &'static str {
+    env!("CARGO_BIN_EXE_start_server")
+}
+
+/// The http_worker example, built by `cargo test` (or on demand).
+pub fn worker() -> String {
+    example::example_path("http_worker")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A fresh, empty directory for one test.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("start-server-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running start_server; killed (with its workers' group left to exit on their own
+/// SIGTERM) if the test ends early.
+pub struct StartServer {
+    pub child: Child,
+    pub dir: PathBuf,
+    lines: Receiver<String>,
+    pub seen: Vec<String>,
+}
+
+impl StartServer {
+    /// Starts start_server in `dir` with `args`.
+    pub fn start(dir: &Path, args: &[&str]) -> StartServer {
+        let mut child = Command::new(start_server_bin())
+            .args(args)
+            .current_dir(dir)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let err = child.stderr.take().unwrap();
+        let (tx, lines) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        StartServer {
+            child,
+            dir: dir.to_owned(),
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    /// Waits (at most `within`) for a log line containing `needle`; returns it.
+    #[track_caller]
+    pub fn expect_line(&mut self, needle: &str, within: Duration) -> String {
+        let deadline = Instant::now() + within;
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no log line with {needle:?} within {within:?}; log:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// Reads every log line available now (without waiting).
+    pub fn drain_log(&mut self) -> &[String] {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
+        }
+        &self.seen
+    }
+
+    /// The TCP port start_server bound (from "listening on HOST:PORT").
+    pub fn port(&mut self) -> u16 {
+        let line = self.expect_line("listening on 127.0.0.1:", secs(10));
+        let rest = line.split("127.0.0.1:").nth(1).unwrap();
+        rest.split_whitespace().next().unwrap().parse().unwrap()
+    }
+
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill to our own child.
+        assert_eq!(unsafe { libc::kill(self.pid(), sig) }, 0);
+    }
+
+    /// `generation -> pid` from the status file (empty if there is none).
+    pub fn status(&self) -> BTreeMap<u64, i32> {
+        read_status(&self.dir.join("status"))
+    }
+
+    /// Waits (at most `within`) until the status file satisfies `ok`; returns it.
+    #[track_caller]
+    pub fn wait_status(
+        &mut self,
+        within: Duration,
+        ok: impl Fn(&BTreeMap<u64, i32>) -> bool,
+    ) -> BTreeMap<u64, i32> {
+        let deadline = Instant::now() + within;
+        loop {
+            let status = self.status();
+            if ok(&status) {
+                return status;
+            }
+            if Instant::now() > deadline {
+                self.drain_log();
+                panic!(
+                    "status file still {status:?} after {within:?}; log:\n{}",
+                    self.seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until generation `generation` is the only one running; returns its pid.
+    #[track_caller]
+    pub fn wait_only(&mut self, generation: u64, within: Duration) -> i32 {
+        let status = self.wait_status(within, |s| s.len() == 1 && s.contains_key(&generation));
+        status[&generation]
+    }
+
+    /// Waits at most `within` for start_server to exit; kills it and fails if it does not.
+    #[track_caller]
+    pub fn wait(&mut self, within: Duration) -> ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                // The log ends with the process: read what is left.
+                while let Ok(line) = self.lines.recv_timeout(secs(2)) {
+                    self.seen.push(line);
+                }
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                self.drain_log();
+                panic!(
+                    "start_server did not exit within {within:?}; log:\n{}",
+                    self.seen.join("\n")
+                );
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for StartServer {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            // SIGTERM first: start_server passes it on, so no worker outlives the test.
+            self.signal(libc::SIGTERM);
+            let deadline = Instant::now() + secs(5);
+            while Instant::now() < deadline {
+                if self.child.try_wait().ok().flatten().is_some() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+pub fn read_status(path: &Path) -> BTreeMap<u64, i32> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|l| l.split_once(':'))
+        .map(|(g, p)| (g.parse().unwrap(), p.parse().unwrap()))
+        .collect()
+}
+
+/// A complete HTTP response from http_worker.
+#[derive(Debug)]
+pub struct Response {
+    pub generation: u64,
+    pub body: String,
+}
+
+fn exchange(mut conn: impl Read + Write, path: &str) -> io::Result<Response> {
+    write!(conn, "GET {path} HTTP/1.1\r\nHost: test\r\n\r\n")?;
+    let mut raw = String::new();
+    conn.read_to_string(&mut raw)?;
+    let bad = |why: &str| io::Error::new(io::ErrorKind::InvalidData, format!("{why}: {raw:?}"));
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| bad("no header end"))?;
+    if !head.starts_with("HTTP/1.1 200 ") {
+        return Err(bad("not 200"));
+    }
+    let length: usize = header(head, "Content-Length").ok_or_else(|| bad("no length"))?;
+    if body.len() != length {
+        return Err(bad("short body"));
+    }
+    let generation = header(head, "X-Generation").ok_or_else(|| bad("no generation"))?;
+    Ok(Response {
+        generation,
+        body: body.to_owned(),
+    })
+}
+
+fn header<T: std::str::FromStr>(head: &str, name: &str) -> Option<T> {
+    head.lines()
+        .filter_map(|l| l.split_once(": "))
+        .find(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| v.trim().parse().ok())
+}
+
+/// One request over TCP to 127.0.0.1:`port`.
+pub fn get(port: u16, path: &str) -> io::Result<Response> {
+    let addr = ([127, 0, 0, 1], port).into();
+    let conn = TcpStream::connect_timeout(&addr, secs(5))?;
+    conn.set_read_timeout(Some(secs(15)))?;
+    conn.set_write_timeout(Some(secs(5)))?;
+    exchange(conn, path)
+}
+
+/// One request over the unix socket at `path`.
+pub fn get_unix(socket: &Path, path: &str) -> io::Result<Response> {
+    let conn = UnixStream::connect(socket)?;
+    conn.set_read_timeout(Some(secs(15)))?;
+    exchange(conn, path)
+}
+
+/// Runs start_server to completion (for the commands and the errors): status and stderr.
+pub fn run(dir: &Path, args: &[&str]) -> (ExitStatus, String) {
+    let out = Command::new(start_server_bin())
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
