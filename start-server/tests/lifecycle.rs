@@ -1,0 +1,322 @@
+//! start_server's life with real workers: a worker that dies is replaced, SIGTERM drains and
+//! exits, SIGINT twice forces, a broken release never replaces a working one, workers start
+//! with a clean signal state and only their sockets, and --restart, --stop, --daemonize,
+//! --log-file and --path work as in Server::Starter.
+
+mod harness;
+
+use harness::{get, get_unix, read_status, run, scratch, secs, worker, StartServer};
+use std::time::Duration;
+
+fn worker_args<'a>(worker: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "--port=127.0.0.1:0",
+        "--interval=0.3",
+        "--status-file=status",
+        "--pid-file=pid",
+    ];
+    args.extend_from_slice(extra);
+    args.extend(["--", worker]);
+    args
+}
+
+#[test]
+fn a_worker_that_dies_on_its_own_is_replaced() {
+    let dir = scratch("dies");
+    let worker = worker();
+    let mut ss = StartServer::start(&dir, &worker_args(&worker, &[]));
+    let port = ss.port();
+    let first = ss.wait_only(1, secs(10));
+    assert_eq!(get(port, "/").unwrap().generation, 1);
+    // SAFETY: kill to a worker of our start_server.
+    assert_eq!(unsafe { libc::kill(first, libc::SIGKILL) }, 0);
+    ss.expect_line(&format!("worker {first} died unexpectedly"), secs(10));
+    let second = ss.wait_only(2, secs(10));
+    assert_ne!(first, second);
+    assert_eq!(get(port, "/").unwrap().generation, 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn sigterm_lets_accepted_requests_finish_then_exits_0() {
+    let dir = scratch("term");
+    let worker = worker();
+    let mut ss = StartServer::start(&dir, &worker_args(&worker, &[]));
+    let port = ss.port();
+    ss.wait_only(1, secs(10));
+    let slow = std::thread::spawn(move || get(port, "/slow?ms=1500"));
+    // Give the request time to be accepted (not asserted: the response below is).
+    std::thread::sleep(Duration::from_millis(300));
+    ss.signal(libc::SIGTERM);
+    let response = slow
+        .join()
+        .unwrap()
+        .expect("the accepted request was cut off");
+    assert_eq!(response.generation, 1);
+    let status = ss.wait(secs(20));
+    assert!(status.success(), "start_server exited with {status}");
+    ss.expect_line("received SIGTERM, sending SIGTERM to all workers", secs(1));
+    ss.expect_line("drained: served 1", secs(1));
+    assert!(!dir.join("status").exists() && !dir.join("pid").exists());
+    assert!(get(port, "/").is_err(), "still accepting after exit");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_second_sigint_kills_a_worker_that_ignores_sigterm() {
+    let dir = scratch("int");
+    let stubborn = "trap '' TERM INT; echo ready > ready; exec sleep 60";
+    let mut ss = StartServer::start(
+        &dir,
+        &[
+            "--port=127.0.0.1:0",
+            "--interval=0.2",
+            "--status-file=status",
+            "--",
+            "/bin/sh",
+            "-c",
+            stubborn,
+        ],
+    );
+    ss.wait_only(1, secs(10));
+    ss.signal(libc::SIGINT);
+    ss.expect_line("received SIGINT, sending SIGTERM to all workers", secs(5));
+    assert!(
+        ss.child.try_wait().unwrap().is_none(),
+        "exited with a worker alive"
+    );
+    ss.signal(libc::SIGINT);
+    ss.expect_line("sending SIGKILL", secs(5));
+    let status = ss.wait(secs(10));
+    assert!(status.success(), "start_server exited with {status}");
+    ss.expect_line("signal: 9 (SIGKILL)", secs(1));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_broken_release_never_replaces_the_running_generation() {
+    let dir = scratch("broken");
+    std::fs::create_dir(dir.join("env")).unwrap();
+    let worker = worker();
+    let mut ss = StartServer::start(&dir, &worker_args(&worker, &["--envdir=env"]));
+    let port = ss.port();
+    let first = ss.wait_only(1, secs(10));
+    // The next release fails at start (exit 3); the envdir is read before each start.
+    std::fs::write(dir.join("env/HTTP_WORKER_FAIL_AT_START"), "1\n").unwrap();
+    ss.signal(libc::SIGHUP);
+    ss.expect_line("seems to have failed to start, exit status: 3", secs(10));
+    ss.expect_line("seems to have failed to start, exit status: 3", secs(10));
+    assert_eq!(
+        read_status(&dir.join("status"))
+            .into_iter()
+            .collect::<Vec<_>>(),
+        [(1, first)]
+    );
+    assert_eq!(
+        get(port, "/").unwrap().generation,
+        1,
+        "the old generation stopped serving"
+    );
+    // Fixed: an empty file removes the variable; the next retry comes up and takes over.
+    std::fs::write(dir.join("env/HTTP_WORKER_FAIL_AT_START"), "").unwrap();
+    let status = ss.wait_status(secs(20), |s| s.len() == 1 && !s.contains_key(&1));
+    let generation = *status.keys().next().unwrap();
+    assert!(
+        generation >= 3,
+        "at least one failed start between: {status:?}"
+    );
+    assert_eq!(get(port, "/").unwrap().generation, generation);
+    ss.expect_line(&format!("old worker {first} died, exit status: 0"), secs(5));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn workers_start_with_a_clean_signal_state_and_only_their_sockets() {
+    let dir = scratch("clean");
+    // start_server runs sigchan::init (every signal blocked in its threads) and holds a pid
+    // file, a status file and copies of the sockets: the worker must see none of that.
+    let probe = "echo \"$SERVER_STARTER_PORT $SERVER_STARTER_GENERATION\" > env; exec sleep 60";
+    let mut ss = StartServer::start(
+        &dir,
+        &[
+            "--port=127.0.0.1:0",
+            "--path=app.sock",
+            "--interval=0.2",
+            "--status-file=status",
+            "--pid-file=pid",
+            "--",
+            "/bin/sh",
+            "-c",
+            probe,
+        ],
+    );
+    let port = ss.port();
+    let pid = ss.wait_only(1, secs(10));
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    // Look at the worker once it is `sleep`: what the shell passed on at exec.
+    let proc = format!("/proc/{pid}");
+    let mut tries = 0;
+    while std::fs::read_to_string(format!("{proc}/comm"))
+        .unwrap()
+        .trim()
+        != "sleep"
+    {
+        tries += 1;
+        assert!(tries < 500, "the worker never reached sleep");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let field = |text: &str, name: &str| {
+        let line = text.lines().find(|l| l.starts_with(name)).unwrap();
+        u64::from_str_radix(line[name.len()..].trim(), 16).unwrap()
+    };
+    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
+    let sigpipe = 1 << (libc::SIGPIPE - 1);
+    let sigstate = std::fs::read_to_string(format!("{proc}/status")).unwrap();
+    assert_eq!(
+        field(&sigstate, "SigBlk:"),
+        0,
+        "signals blocked in the worker"
+    );
+    assert_eq!(
+        field(&sigstate, "SigIgn:"),
+        field(&ours, "SigIgn:") & !sigpipe
+    );
+    assert_eq!(read("env"), format!("127.0.0.1:{port}=3;app.sock=4 1\n"));
+    // 3 and 4 are the sockets; any other descriptor must be one this test process was
+    // itself given without close-on-exec (a harness's pipes), never start_server's own.
+    for entry in std::fs::read_dir(format!("{proc}/fd")).unwrap() {
+        let entry = entry.unwrap();
+        let fd: i32 = entry.file_name().to_str().unwrap().parse().unwrap();
+        let target = std::fs::read_link(entry.path()).unwrap();
+        let target = target.to_string_lossy();
+        match fd {
+            0..=2 => {}
+            3 | 4 => assert!(target.starts_with("socket:["), "fd {fd} is {target}"),
+            _ => {
+                let dir_name = dir.to_string_lossy();
+                assert!(
+                    !target.contains(&*dir_name) && !target.starts_with("socket:"),
+                    "fd {fd} is {target}"
+                );
+                let ours = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"));
+                let flags = ours.ok().and_then(|i| {
+                    let l = i.lines().find(|l| l.starts_with("flags:"))?.to_owned();
+                    i32::from_str_radix(l["flags:".len()..].trim(), 8).ok()
+                });
+                assert!(
+                    flags.is_some_and(|f| f & libc::O_CLOEXEC == 0),
+                    "fd {fd} ({target}) leaked into the worker"
+                );
+            }
+        }
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn signal_options_choose_what_workers_receive() {
+    let dir = scratch("signals");
+    let worker = worker();
+    let mut ss = StartServer::start(
+        &dir,
+        &worker_args(&worker, &["--signal-on-hup=USR1", "--signal-on-term=INT"]),
+    );
+    ss.port();
+    let first = ss.wait_only(1, secs(10));
+    ss.signal(libc::SIGHUP);
+    // http_worker does not handle SIGUSR1: the default action ends it, by that signal.
+    ss.expect_line(
+        &format!("old worker {first} died, signal: 10 (SIGUSR1)"),
+        secs(10),
+    );
+    let second = ss.wait_only(2, secs(10));
+    ss.signal(libc::SIGTERM);
+    ss.expect_line("received SIGTERM, sending SIGINT to all workers", secs(5));
+    assert!(ss.wait(secs(10)).success());
+    ss.expect_line(
+        &format!("pid {second} stopped accepting after SIGINT"),
+        secs(1),
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn restart_and_stop_commands_drive_a_running_start_server() {
+    let dir = scratch("commands");
+    let worker = worker();
+    let mut ss = StartServer::start(&dir, &worker_args(&worker, &[]));
+    let port = ss.port();
+    ss.wait_only(1, secs(10));
+    let (status, err) = run(
+        &dir,
+        &["--restart", "--pid-file=pid", "--status-file=status"],
+    );
+    assert!(status.success(), "--restart failed: {err}");
+    assert_eq!(
+        ss.status().keys().copied().collect::<Vec<_>>(),
+        [2],
+        "--restart returned early"
+    );
+    assert_eq!(get(port, "/").unwrap().generation, 2);
+    let (status, err) = run(&dir, &["--stop", "--pid-file=pid"]);
+    assert!(status.success(), "--stop failed: {err}");
+    // --stop returns once start_server released its pid file, that is, at its exit.
+    assert!(ss.child.try_wait().unwrap().is_some_and(|s| s.success()));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn daemonize_with_a_log_file_and_a_unix_socket() {
+    let dir = scratch("daemon");
+    let worker = worker();
+    let (status, err) = run(
+        &dir,
+        &[
+            "--path=app.sock",
+            "--daemonize",
+            "--log-file=app.log",
+            "--interval=0.2",
+            "--status-file=status",
+            "--pid-file=pid",
+            "--",
+            &worker,
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let sock = dir.join("app.sock");
+    let mut got = None;
+    for _ in 0..200 {
+        if let Ok(r) = get_unix(&sock, "/") {
+            got = Some(r);
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    let response = got.expect("no answer on the unix socket");
+    assert_eq!(response.generation, 1);
+    let daemon: i32 = std::fs::read_to_string(dir.join("pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let (status, err) = run(&dir, &["--stop", "--pid-file=pid"]);
+    assert!(status.success(), "--stop failed: {err}");
+    // Gone, or a zombie its new parent has not reaped yet.
+    let state = std::fs::read_to_string(format!("/proc/{daemon}/stat")).unwrap_or_default();
+    let state = state.rsplit(") ").next().unwrap_or("").chars().next();
+    assert!(
+        matches!(state, None | Some('Z')),
+        "the daemon is still running: {state:?}"
+    );
+    let log = std::fs::read_to_string(dir.join("app.log")).unwrap();
+    for line in [
+        "starting new worker",
+        "http_worker: generation 1",
+        "drained",
+        "exiting",
+    ] {
+        assert!(log.contains(line), "{line:?} missing from the log:\n{log}");
+    }
+    assert!(!sock.exists(), "the socket file outlived start_server");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
