@@ -84,6 +84,21 @@ pub fn stop(pid_file: &Path) -> io::Result<()> {
             return Err(e);
         }
     }
+    // The lock goes at close, a moment before the process is gone: wait that moment out.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !exited(pid) && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
     eprintln!("start_server (pid:{pid}) has exited");
     Ok(())
+}
+
+/// Gone, or a zombie (its parent, maybe init after --daemonize, has not reaped it yet).
+fn exited(pid: i32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return true;
+    };
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    stat.rsplit_once(") ")
+        .is_some_and(|(_, rest)| rest.starts_with(['Z', 'X']))
 }

@@ -260,8 +260,9 @@ fn restart_and_stop_commands_drive_a_running_start_server() {
     assert_eq!(get(port, "/").unwrap().generation, 2);
     let (status, err) = run(&dir, &["--stop", "--pid-file=pid"]);
     assert!(status.success(), "--stop failed: {err}");
-    // --stop returns once start_server released its pid file, that is, at its exit.
-    assert!(ss.child.try_wait().unwrap().is_some_and(|s| s.success()));
+    // --stop returns once start_server released its pid file, as it exits.
+    assert!(ss.wait(secs(5)).success());
+    assert!(!dir.join("pid").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
