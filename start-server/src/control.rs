@@ -2,6 +2,7 @@
 //! through its pid file.
 
 use crate::files::{read_generations, read_pid};
+use crate::log::say;
 use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -55,7 +56,7 @@ pub fn restart(pid_file: &Path, status_file: &Path) -> io::Result<()> {
         // Missing for an instant is normal: the file is replaced by a rename.
         if let Ok(gens) = read_generations(status_file) {
             if gens.len() == 1 && gens[0] > newest {
-                eprintln!(
+                say!(
                     "start_server: generation {} is the only one running",
                     gens[0]
                 );
@@ -72,7 +73,7 @@ pub fn stop(pid_file: &Path) -> io::Result<()> {
         io::Error::new(e.kind(), format!("cannot open {}: {e}", pid_file.display()))
     })?;
     let pid = read_pid(pid_file)?;
-    eprintln!(
+    say!(
         "stop_server (pid:{}) stopping now (pid:{pid})...",
         std::process::id()
     );
@@ -89,7 +90,7 @@ pub fn stop(pid_file: &Path) -> io::Result<()> {
     while !exited(pid) && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(5));
     }
-    eprintln!("start_server (pid:{pid}) has exited");
+    say!("start_server (pid:{pid}) has exited");
     Ok(())
 }
 

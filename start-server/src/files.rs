@@ -1,6 +1,7 @@
 //! The pid file (start_server's pid, locked while it runs) and the status file (one
 //! `generation:pid` line per live worker, replaced atomically), both removed at exit.
 
+use crate::log::say;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -47,7 +48,7 @@ impl Drop for PidFile {
     fn drop(&mut self) {
         // Removed while still locked, so no one sees a stale pid; the lock goes with the file.
         if let Err(e) = std::fs::remove_file(&self.path) {
-            eprintln!("start_server: cannot remove {}: {e}", self.path.display());
+            say!("start_server: cannot remove {}: {e}", self.path.display());
         }
     }
 }

@@ -5,6 +5,7 @@
 //! descriptors 3, 4, ... (in the order of the options, `--port`s first), so a connection
 //! waiting in the backlog is never lost when one generation replaces another.
 
+use crate::log::say;
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -152,7 +153,7 @@ fn bind_unix(path: &Path, backlog: i32) -> io::Result<Listener> {
     let shown = path.display();
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
-            eprintln!("start_server: removing existing socket file {shown}");
+            say!("start_server: removing existing socket file {shown}");
             std::fs::remove_file(path)?;
         }
         Ok(_) => {

@@ -11,12 +11,14 @@ mod daemon;
 mod envdir;
 mod files;
 mod listen;
+mod log;
 mod spawn;
 mod supervisor;
 
 use clap::Parser;
 use cli::{Mode, Options};
 use crossbeam_channel::{bounded, RecvTimeoutError};
+use log::say;
 use sigchan::{Signal, SIGCHLD, SIGHUP, SIGINT, SIGTERM};
 use std::ffi::OsString;
 use std::io;
@@ -40,7 +42,7 @@ impl RealHost {
             .or_else(|| self.envdir.clone());
         let Some(dir) = dir else { return Vec::new() };
         envdir::load(&dir).unwrap_or_else(|e| {
-            eprintln!("start_server: cannot read envdir {}: {e}", dir.display());
+            say!("start_server: cannot read envdir {}: {e}", dir.display());
             Vec::new()
         })
     }
@@ -56,20 +58,20 @@ impl Host for RealHost {
         // SAFETY: kill only sends a signal to a worker we started and have not reaped.
         if unsafe { libc::kill(pid, sig.as_raw()) } != 0 {
             let e = io::Error::last_os_error();
-            eprintln!("start_server: cannot send {sig} to {pid}: {e}");
+            say!("start_server: cannot send {sig} to {pid}: {e}");
         }
     }
 
     fn publish(&mut self, workers: &[(u64, i32)]) {
         if let Some(status) = &mut self.status {
             if let Err(e) = status.write(workers) {
-                eprintln!("start_server: cannot write the status file: {e}");
+                say!("start_server: cannot write the status file: {e}");
             }
         }
     }
 
     fn log(&mut self, line: String) {
-        eprintln!("start_server: {line}");
+        say!("start_server: {line}");
     }
 }
 
@@ -89,7 +91,7 @@ fn timing(
 
 fn serve(opts: &Options) -> io::Result<()> {
     let backlog = opts.backlog.unwrap_or(libc::SOMAXCONN);
-    eprintln!("start_server (pid:{}) starting now...", std::process::id());
+    say!("start_server (pid:{}) starting now...", std::process::id());
     let listeners = listen::bind_all(&opts.ports, &opts.paths, backlog)?;
     // Removes the unix socket files however serve returns (not in a daemonize parent,
     // which leaves by _exit).
@@ -102,7 +104,7 @@ fn serve(opts: &Options) -> io::Result<()> {
     let listeners = Sockets(listeners);
     let port_env = listen::server_starter_port(&listeners.0);
     for (fd, l) in (listen::FIRST_FD..).zip(&listeners.0) {
-        eprintln!(
+        say!(
             "start_server: listening on {} (descriptor {fd} in workers)",
             l.key
         );
@@ -151,7 +153,7 @@ fn serve(opts: &Options) -> io::Result<()> {
         // Server::Starter reads the envdir again on every event; so do we.
         match timing(opts, &sup.host().env_vars()) {
             Ok(t) => sup.set_timing(t),
-            Err(e) => eprintln!("start_server: ignoring the environment's setting: {e}"),
+            Err(e) => say!("start_server: ignoring the environment's setting: {e}"),
         }
         let now = Instant::now();
         match got {
@@ -166,7 +168,7 @@ fn serve(opts: &Options) -> io::Result<()> {
         sup.on_tick(Instant::now());
     }
     sigchan::stop(&tx);
-    eprintln!("start_server: exiting");
+    say!("start_server: exiting");
     Ok(())
 }
 
@@ -195,7 +197,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("start_server: {e}");
+            say!("start_server: {e}");
             ExitCode::FAILURE
         }
     }

@@ -321,3 +321,30 @@ fn daemonize_with_a_log_file_and_a_unix_socket() {
     assert!(!sock.exists(), "the socket file outlived start_server");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_log_command_that_exits_does_not_take_start_server_down() {
+    let dir = scratch("deadlog");
+    // `true` reads nothing and exits: every log line after that meets EPIPE.
+    let mut ss = StartServer::start(
+        &dir,
+        &[
+            "--port=127.0.0.1:0",
+            "--log-file=| true",
+            "--interval=0.2",
+            "--status-file=status",
+            "--",
+            "/bin/sh",
+            "-c",
+            "exec sleep 60",
+        ],
+    );
+    ss.wait_only(1, secs(10));
+    for generation in 2..=3 {
+        ss.signal(libc::SIGHUP);
+        ss.wait_only(generation, secs(10));
+    }
+    ss.signal(libc::SIGTERM);
+    assert!(ss.wait(secs(10)).success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
