@@ -31,9 +31,13 @@ const KILL_OLD_DELAY_AUTO: Duration = Duration::from_secs(5);
     override_usage = "start_server [OPTIONS] -- server-prog server-arg1 server-arg2 ...\n       start_server --restart --pid-file=FILE --status-file=FILE\n       start_server --stop --pid-file=FILE"
 )]
 pub struct Options {
-    /// TCP port to listen on: PORT (binds 0.0.0.0), HOST:PORT or [IPV6]:PORT. Repeatable.
-    /// Port 0 binds a free port; the log and SERVER_STARTER_PORT then give the real one.
-    #[arg(long = "port", value_name = "[HOST:]PORT", value_parser = PortSpec::parse)]
+    // The help is an attribute, not a doc comment: rustdoc would read "[IPV6]" as a link.
+    #[arg(
+        long = "port",
+        value_name = "[HOST:]PORT",
+        value_parser = PortSpec::parse,
+        help = "TCP port to listen on: PORT (binds 0.0.0.0), HOST:PORT or [IPV6]:PORT. Repeatable.\nPort 0 binds a free port; the log and SERVER_STARTER_PORT then give the real one."
+    )]
     pub ports: Vec<PortSpec>,
 
     /// Path of a unix socket to listen on. Repeatable.
