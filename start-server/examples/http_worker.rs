@@ -41,6 +41,23 @@ struct Inherited {
     unix: bool,
 }
 
+/// An integer socket option of `fd` (SOL_SOCKET level), or None if `fd` is no socket.
+fn socket_option(fd: RawFd, option: libc::c_int) -> Option<libc::c_int> {
+    let mut value: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: getsockopt writes at most `len` bytes into `value`.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            option,
+            (&mut value as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    (rc == 0).then_some(value)
+}
+
 /// Parses `SERVER_STARTER_PORT` (`127.0.0.1:8080=3;/tmp/app.sock=4`) and checks that each
 /// descriptor is a listening socket.
 fn inherited_sockets() -> Result<Vec<Inherited>, String> {
@@ -54,19 +71,7 @@ fn inherited_sockets() -> Result<Vec<Inherited>, String> {
         let fd: RawFd = fd
             .parse()
             .map_err(|_| format!("SERVER_STARTER_PORT entry '{entry}': bad descriptor"))?;
-        let mut listening: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: getsockopt writes at most `len` bytes into `listening`.
-        let rc = unsafe {
-            libc::getsockopt(
-                fd,
-                libc::SOL_SOCKET,
-                libc::SO_ACCEPTCONN,
-                (&mut listening as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        };
-        if rc != 0 || listening == 0 {
+        if socket_option(fd, libc::SO_ACCEPTCONN) != Some(1) {
             return Err(format!(
                 "descriptor {fd} ({name}) is not a listening socket"
             ));
@@ -77,7 +82,8 @@ fn inherited_sockets() -> Result<Vec<Inherited>, String> {
             let flags = libc::fcntl(fd, libc::F_GETFL);
             libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK);
         }
-        let unix = name.starts_with('/') || name.starts_with('.');
+        // Asked of the socket, not guessed from the name (a --path may be relative).
+        let unix = socket_option(fd, libc::SO_DOMAIN) == Some(libc::AF_UNIX);
         sockets.push(Inherited {
             name: name.to_owned(),
             fd,

@@ -5,6 +5,7 @@
 
 mod harness;
 
+use harness::common::{proc_status_mask, process_status_mask};
 use harness::{get, get_unix, read_status, run, scratch, secs, worker, StartServer};
 use std::time::Duration;
 
@@ -165,21 +166,15 @@ fn workers_start_with_a_clean_signal_state_and_only_their_sockets() {
         assert!(tries < 500, "the worker never reached sleep");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let field = |text: &str, name: &str| {
-        let line = text.lines().find(|l| l.starts_with(name)).unwrap();
-        u64::from_str_radix(line[name.len()..].trim(), 16).unwrap()
-    };
-    let ours = std::fs::read_to_string("/proc/self/status").unwrap();
     let sigpipe = 1 << (libc::SIGPIPE - 1);
-    let sigstate = std::fs::read_to_string(format!("{proc}/status")).unwrap();
     assert_eq!(
-        field(&sigstate, "SigBlk:"),
+        process_status_mask(pid, "SigBlk"),
         0,
         "signals blocked in the worker"
     );
     assert_eq!(
-        field(&sigstate, "SigIgn:"),
-        field(&ours, "SigIgn:") & !sigpipe
+        process_status_mask(pid, "SigIgn"),
+        proc_status_mask("SigIgn", None) & !sigpipe
     );
     assert_eq!(read("env"), format!("127.0.0.1:{port}=3;app.sock=4 1\n"));
     // 3 and 4 are the sockets; any other descriptor must be one this test process was

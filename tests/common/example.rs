@@ -1,5 +1,6 @@
-//! Running the example programs end to end: locate (or build) the binary, start it with its
-//! stdout piped, read its lines with a deadline, signal it, and wait for it with a deadline.
+//! Running programs end to end: locate (or build) an example binary, start a program with
+//! one output piped, read its lines with a deadline, signal it, and wait for it with a deadline.
+//! Also start_server's tests (`start-server/tests/harness/`) run start_server through it.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -34,21 +35,41 @@ pub fn example_path(name: &str) -> PathBuf {
     target.join("debug").join("examples").join(name)
 }
 
-/// A running example: its stdout lines arrive on a channel from a reader thread.
+/// Which output of a running program its lines are read from.
+pub enum Output {
+    Stdout,
+    Stderr,
+}
+
+/// A running program (an example, or start_server): the lines of one of its outputs arrive
+/// on a channel from a reader thread; `expect_line` finds them in order.
 pub struct Running {
     pub child: Child,
     lines: Receiver<String>,
+    /// Every line read so far; `expect_line` searches from `cursor` on.
     pub seen: Vec<String>,
+    cursor: usize,
 }
 
 impl Running {
+    /// Starts the example `name` and reads its stdout.
     pub fn start(name: &str, args: &[&str]) -> Running {
-        let mut child = Command::new(example_path(name))
-            .args(args)
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = child.stdout.take().unwrap();
+        let mut cmd = Command::new(example_path(name));
+        cmd.args(args);
+        Running::spawn(cmd, Output::Stdout)
+    }
+
+    /// Starts `cmd` and reads `output`.
+    pub fn spawn(mut cmd: Command, output: Output) -> Running {
+        match output {
+            Output::Stdout => cmd.stdout(Stdio::piped()),
+            Output::Stderr => cmd.stderr(Stdio::piped()),
+        };
+        let mut child = cmd.spawn().unwrap();
+        let out: Box<dyn std::io::Read + Send> = match output {
+            Output::Stdout => Box::new(child.stdout.take().unwrap()),
+            Output::Stderr => Box::new(child.stderr.take().unwrap()),
+        };
         let (tx, lines) = channel();
         std::thread::spawn(move || {
             for line in BufReader::new(out).lines() {
@@ -62,6 +83,7 @@ impl Running {
             child,
             lines,
             seen: Vec::new(),
+            cursor: 0,
         }
     }
 
@@ -69,26 +91,37 @@ impl Running {
         self.child.id() as i32
     }
 
-    /// Waits (at most `within`) for a line containing `needle`; returns it.
+    /// Waits (at most `within`) for a line containing `needle` after the last line this
+    /// returned; returns it. Asking twice for the same text finds two lines.
     #[track_caller]
     pub fn expect_line(&mut self, needle: &str, within: Duration) -> String {
         let deadline = Instant::now() + within;
         loop {
+            if let Some(at) = self.seen[self.cursor..]
+                .iter()
+                .position(|l| l.contains(needle))
+            {
+                self.cursor += at + 1;
+                return self.seen[self.cursor - 1].clone();
+            }
+            self.cursor = self.seen.len();
             let left = deadline.saturating_duration_since(Instant::now());
             match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
+                Ok(line) => self.seen.push(line),
                 Err(RecvTimeoutError::Timeout) | Err(RecvTimeoutError::Disconnected) => {
                     panic!(
-                        "no line with {needle:?} within {within:?}; saw {:?}",
-                        self.seen
+                        "no line with {needle:?} within {within:?}; saw:\n{}",
+                        self.seen.join("\n")
                     )
                 }
             }
+        }
+    }
+
+    /// Reads every line available now, without waiting.
+    pub fn drain(&mut self) {
+        while let Ok(line) = self.lines.try_recv() {
+            self.seen.push(line);
         }
     }
 
@@ -97,18 +130,27 @@ impl Running {
         assert_eq!(unsafe { libc::kill(self.pid(), sig) }, 0);
     }
 
-    /// Waits at most `within` for the process to end; kills it and fails if it does not.
+    /// Waits at most `within` for the process to end, then reads the rest of its output (what
+    /// its own children still write included, up to 2 s of silence); kills it and fails if it
+    /// does not end.
     #[track_caller]
     pub fn wait(&mut self, within: Duration) -> ExitStatus {
         let deadline = Instant::now() + within;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(2)) {
+                    self.seen.push(line);
+                }
                 return status;
             }
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!("did not exit within {within:?}; saw {:?}", self.seen);
+                self.drain();
+                panic!(
+                    "did not exit within {within:?}; saw:\n{}",
+                    self.seen.join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(10));
         }

@@ -3,17 +3,19 @@
 #![allow(dead_code)] // each test binary uses part of it
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
+use std::ops::{Deref, DerefMut};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{channel, Receiver};
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)]
-#[path = "../../../tests/common/example.rs"]
-mod example;
+/// sigchan's own test helpers: running programs (`common::example`) and /proc readers.
+#[path = "../../../tests/common/mod.rs"]
+pub mod common;
+
+use common::example::{self, Output, Running};
 
 pub fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
@@ -39,76 +41,35 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// A running start_server; killed (with its workers' group left to exit on their own
-/// SIGTERM) if the test ends early.
+/// A running start_server, its stderr (the log, workers' lines included) read through
+/// `Running`; stopped with SIGTERM (so no worker outlives the test) if the test ends early.
 pub struct StartServer {
-    pub child: Child,
+    run: Running,
     pub dir: PathBuf,
-    lines: Receiver<String>,
-    pub seen: Vec<String>,
+}
+
+impl Deref for StartServer {
+    type Target = Running;
+    fn deref(&self) -> &Running {
+        &self.run
+    }
+}
+
+impl DerefMut for StartServer {
+    fn deref_mut(&mut self) -> &mut Running {
+        &mut self.run
+    }
 }
 
 impl StartServer {
     /// Starts start_server in `dir` with `args`.
     pub fn start(dir: &Path, args: &[&str]) -> StartServer {
-        let mut child = Command::new(start_server_bin())
-            .args(args)
-            .current_dir(dir)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let err = child.stderr.take().unwrap();
-        let (tx, lines) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(err).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let mut cmd = Command::new(start_server_bin());
+        cmd.args(args).current_dir(dir);
         StartServer {
-            child,
+            run: Running::spawn(cmd, Output::Stderr),
             dir: dir.to_owned(),
-            lines,
-            seen: Vec::new(),
         }
-    }
-
-    pub fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-
-    /// Waits (at most `within`) for a log line containing `needle`; returns it.
-    #[track_caller]
-    pub fn expect_line(&mut self, needle: &str, within: Duration) -> String {
-        let deadline = Instant::now() + within;
-        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
-            return line.clone();
-        }
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no log line with {needle:?} within {within:?}; log:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
-    }
-
-    /// Reads every log line available now (without waiting).
-    pub fn drain_log(&mut self) -> &[String] {
-        while let Ok(line) = self.lines.try_recv() {
-            self.seen.push(line);
-        }
-        &self.seen
     }
 
     /// The TCP port start_server bound (from "listening on HOST:PORT").
@@ -116,11 +77,6 @@ impl StartServer {
         let line = self.expect_line("listening on 127.0.0.1:", secs(10));
         let rest = line.split("127.0.0.1:").nth(1).unwrap();
         rest.split_whitespace().next().unwrap().parse().unwrap()
-    }
-
-    pub fn signal(&self, sig: i32) {
-        // SAFETY: kill to our own child.
-        assert_eq!(unsafe { libc::kill(self.pid(), sig) }, 0);
     }
 
     /// `generation -> pid` from the status file (empty if there is none).
@@ -142,7 +98,7 @@ impl StartServer {
                 return status;
             }
             if Instant::now() > deadline {
-                self.drain_log();
+                self.drain();
                 panic!(
                     "status file still {status:?} after {within:?}; log:\n{}",
                     self.seen.join("\n")
@@ -158,47 +114,18 @@ impl StartServer {
         let status = self.wait_status(within, |s| s.len() == 1 && s.contains_key(&generation));
         status[&generation]
     }
-
-    /// Waits at most `within` for start_server to exit; kills it and fails if it does not.
-    #[track_caller]
-    pub fn wait(&mut self, within: Duration) -> ExitStatus {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                // The log ends with the process: read what is left.
-                while let Ok(line) = self.lines.recv_timeout(secs(2)) {
-                    self.seen.push(line);
-                }
-                return status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                self.drain_log();
-                panic!(
-                    "start_server did not exit within {within:?}; log:\n{}",
-                    self.seen.join("\n")
-                );
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-    }
 }
 
 impl Drop for StartServer {
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
-            // SIGTERM first: start_server passes it on, so no worker outlives the test.
+            // SIGTERM first: start_server passes it on, so no worker outlives the test;
+            // Running's own drop kills start_server if it is still there.
             self.signal(libc::SIGTERM);
             let deadline = Instant::now() + secs(5);
-            while Instant::now() < deadline {
-                if self.child.try_wait().ok().flatten().is_some() {
-                    return;
-                }
+            while Instant::now() < deadline && self.child.try_wait().ok().flatten().is_none() {
                 std::thread::sleep(Duration::from_millis(10));
             }
-            let _ = self.child.kill();
-            let _ = self.child.wait();
         }
     }
 }
