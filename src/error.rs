@@ -28,6 +28,15 @@ pub enum Error {
     Invalid(i32),
     /// A string that names no signal (from [`Signal`]'s `FromStr`).
     UnknownName(String),
+    /// [`init`](crate::init) was called while other threads already run: they would keep
+    /// the signals unblocked, so the masked-process mode would silently hold only for
+    /// threads started later. `threads` counts the threads other than the caller and
+    /// sigchan's own. Call `init` first in `main`, before spawning threads or building an
+    /// async runtime.
+    TooLate {
+        /// How many other threads were running.
+        threads: usize,
+    },
     /// The kernel refused a call.
     Os(std::io::Error),
 }
@@ -44,6 +53,12 @@ impl fmt::Display for Error {
             Error::UnknownName(s) => write!(
                 f,
                 "{s:?} is not a signal name (try SIGINT, INT, 2, SIGRTMIN+3 or SIGRTMAX-1)"
+            ),
+            Error::TooLate { threads } => write!(
+                f,
+                "init() must run before any other thread starts, but {threads} other thread(s) \
+                 already run and would keep receiving signals; call it first in main, before \
+                 spawning threads or building an async runtime"
             ),
             Error::Os(e) => write!(f, "the kernel refused a signal call: {e}"),
         }

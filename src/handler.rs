@@ -31,6 +31,11 @@ pub(crate) fn set_original(sig: i32, act: &KernelSigaction) {
     ORIGINAL_HANDLER[sig as usize].store(act.handler, Release);
 }
 
+/// The handler `sig` had before sigchan (or the one sigchan chains to). Async-signal-safe.
+pub(crate) fn original_handler(sig: i32) -> usize {
+    ORIGINAL_HANDLER[sig as usize].load(Acquire)
+}
+
 pub(crate) fn set_ignore_fallback(bit: u64, on: bool) {
     if on {
         IGNORE_FALLBACK.fetch_or(bit, Release);
@@ -88,6 +93,13 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     // Where this frame lives tells whether we interrupted the signal thread (no syscall).
     let marker = 0u8;
     let on_signal_thread = thread::is_signal_thread_stack(&marker as *const u8 as usize);
+    // Elsewhere, make sure a signal thread exists in this process: a child made without the
+    // fork handlers (raw `fork` syscall, `clone`) inherited the wanted bits but no thread,
+    // and a queued signal would wait there for nobody.
+    if !on_signal_thread && thread::owner_pid() != sys::getpid() {
+        original_action(sig, bit, info, ctx);
+        return;
+    }
     match QUEUE.send(bit, &record(sig, code, info), on_signal_thread) {
         Sent::NotWanted => original_action(sig, bit, info, ctx),
         sent => {
@@ -146,8 +158,15 @@ fn call_original_function(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) ->
 
 /// The signal is not wanted (a `stop` raced it, or no channel subscribes): do what would have
 /// happened without sigchan, so the signal is never lost silently.
+///
+/// Unless another library's handler, installed over sigchan's, called this one as the
+/// previous handler in its chain: that library handles the signal, and the process must not
+/// die of a signal someone still wants.
 fn original_action(sig: c_int, bit: u64, info: *mut siginfo_t, ctx: *mut c_void) {
-    if IGNORE_FALLBACK.load(Acquire) & bit != 0 || call_original_function(sig, info, ctx) {
+    if IGNORE_FALLBACK.load(Acquire) & bit != 0 || called_by_a_newer_handler(sig) {
+        return;
+    }
+    if call_original_function(sig, info, ctx) {
         return;
     }
     if ORIGINAL_HANDLER[sig as usize].load(Acquire) == SIG_IGN {
@@ -162,6 +181,19 @@ fn original_action(sig: c_int, bit: u64, info: *mut siginfo_t, ctx: *mut c_void)
         }
         DefaultAction::Terminate => die(sig, ctx),
     }
+}
+
+/// True when the installed handler is a function that is neither sigchan's nor the one
+/// sigchan chains to: someone installed it after sigchan, and it is calling us.
+fn called_by_a_newer_handler(sig: c_int) -> bool {
+    let Ok(current) = sys::sigaction(sig, None) else {
+        return false;
+    };
+    let h = current.handler;
+    h != SIG_DFL
+        && h != SIG_IGN
+        && h != entry_address()
+        && h != ORIGINAL_HANDLER[sig as usize].load(Acquire)
 }
 
 /// A kernel-generated SEGV/BUS/FPE/ILL/TRAP/SYS: the previous handler (Rust's stack-overflow

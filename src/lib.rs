@@ -5,10 +5,13 @@
 //!
 //! ```no_run
 //! use crossbeam_channel::bounded;
+//! use sigchan::process::CommandExt;
 //! use sigchan::{Signal, SIGINT, SIGTERM};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     sigchan::init()?; // optional: first thing in main, before spawning threads
+//!     // Children start as if sigchan were not there (init's block is not inherited).
+//!     let _child = std::process::Command::new("sleep").arg("60").restore_signals().spawn()?;
 //!     let (tx, rx) = bounded::<Signal>(1);
 //!     sigchan::notify(&tx, &[SIGINT, SIGTERM])?;
 //!     let sig = rx.recv()?;
@@ -53,16 +56,30 @@
 //!   sent by a process are delivered; a real fault still kills the process through the
 //!   previous handler (Rust's stack-overflow report keeps working) or the default action.
 //! - A handler installed before sigchan keeps being called after each delivery (chaining).
-//! - `fork`: the child keeps working; its first sigchan call starts a new signal thread.
-//!   `exec`: handlers become `SIG_DFL`, `SIG_IGN` and the signal mask are inherited.
-//!   `std::process::Command` resets the child's mask and `SIGPIPE` before `exec`, so children
-//!   start unmasked even in [`init`] mode.
+//! - Another library (tokio, signal-hook) that installs its handler *after* sigchan is never
+//!   removed by [`stop`], [`reset`] or a dropped subscriber: sigchan gives back only the
+//!   dispositions it set itself, and when the other handler calls sigchan's as the previous
+//!   one in its chain, a signal sigchan no longer wants is left to it (it never kills).
+//!   [`ignore`] is the exception: it sets `SIG_IGN` because you asked for exactly that.
+//! - `fork`: until the child calls sigchan again, each signal its parent subscribed takes
+//!   its original action there (a subscribed `SIGTERM` terminates the child; nothing is
+//!   held for a signal thread that does not exist). Its next sigchan call starts a signal
+//!   thread, and the inherited channels receive again from then on. A child made without
+//!   `fork`'s handlers (`syscall(SYS_fork)`, `clone`) is detected by its pid and behaves
+//!   the same. [`stats`] start from zero in the child.
+//! - `exec`: caught signals become `SIG_DFL`; `SIG_IGN` and the signal mask are inherited.
+//!   Rust's `std::process::Command` passes the calling thread's mask to the child, so
+//!   after [`init`] start children with [`process::CommandExt::restore_signals`] (see
+//!   [`process`] for `posix_spawn`, raw `fork` and tokio).
 //!
 //! ## Limitations
 //! - One process-wide runtime: sigchan owns the dispositions of the signals it is given.
-//!   A handler installed by other code *after* sigchan first touched a signal is replaced by
-//!   [`notify`] and not restored by [`reset`], which restores the first-touch disposition.
+//!   It relies on a library that installs a handler over sigchan's to call the previous
+//!   handler (tokio and signal-hook do); one that does not chain takes the signal from
+//!   sigchan until it gives the disposition back.
 //! - Dropped receivers are noticed at the next delivery attempt, not before.
+//! - User code sigchan runs (a stream's `Waker`) runs on the signal thread after every
+//!   sigchan lock is released; a panic in it is caught and reported once on stderr.
 //! - `fork` from a multi-threaded program: sigchan's own locks are taken across the fork and
 //!   released on both sides, so a child can always call sigchan; locks of other libraries the
 //!   child uses are their own concern, as with any `fork` without `exec`.
@@ -78,6 +95,8 @@
 #[cfg(not(any(target_os = "linux")))]
 compile_error!("sigchan supports Linux only");
 
+#[cfg(not(loom))]
+mod deferred;
 mod error;
 mod queue;
 mod ring;
@@ -93,6 +112,8 @@ mod handler;
 mod info;
 #[cfg(all(test, loom))]
 mod loom_models;
+#[cfg(not(loom))]
+pub mod process;
 #[cfg(not(loom))]
 mod registry;
 #[cfg(not(loom))]
@@ -305,31 +326,115 @@ pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
 
 /// The masked-process mode. Call it first thing in `main`, before any thread is spawned.
 ///
+/// ```no_run
+/// use sigchan::process::CommandExt;
+///
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     sigchan::init()?; // before any other thread
+///     // Without restore_signals the child would start with SIGTERM & co. blocked.
+///     let mut child = std::process::Command::new("sleep").arg("60").restore_signals().spawn()?;
+///     let worker = std::thread::spawn(|| { /* syscalls here never fail with EINTR */ });
+///     worker.join().unwrap();
+///     child.kill()?;
+///     Ok(())
+/// }
+/// ```
+///
 /// It blocks every catchable asynchronous signal in the calling thread, so every thread
 /// spawned later inherits the block, and starts the signal thread, which keeps those signals
 /// unblocked. The kernel then delivers process-directed signals only to the signal thread:
 /// worker threads never see `EINTR`, and delivery costs one thread wake-up. A signal nobody
 /// subscribed to still takes its default action there (`SIGTERM` still terminates).
-/// Synchronous signals and the C library's reserved ones are never blocked. Signals the
-/// caller had already blocked stay blocked everywhere. Calling it again is harmless.
+/// Signals the caller had already blocked stay blocked everywhere. Calling it again (from
+/// the first caller or any thread started after it) is harmless.
 ///
-/// Children started with `std::process::Command` get an empty mask before `exec`. A child
-/// made with a bare `fork` gets the signals `init` blocked unblocked again on its one
-/// thread, so it can always be terminated before it calls sigchan; it can call `init`
-/// again to return to the masked-process mode.
+/// Never blocked: `SIGKILL`/`SIGSTOP`, the synchronous fault signals (`SEGV`, `BUS`, `FPE`,
+/// `ILL`, `TRAP`, `SYS`), the C library's reserved signals, and `SIGPIPE`. These are sent to
+/// the thread that caused them, where a block would leave them pending for ever.
+///
+/// # Children inherit the mask
+/// A child inherits the mask of the thread that starts it, and `std::process::Command`,
+/// `posix_spawn`, `vfork`, `system()` and `tokio::process::Command` do not reset it: a child
+/// started without help begins with `SIGTERM`, `SIGINT`, `SIGHUP`, `SIGQUIT`, … blocked, and
+/// keeps running through them (`SigBlk` in its `/proc/PID/status` shows them). Start
+/// children with [`process::CommandExt::restore_signals`]; [`process`] covers
+/// `posix_spawn` and raw `fork`. A child of a bare `libc::fork()` is already clean: sigchan's
+/// fork handler unblocks what `init` blocked on its one thread.
+///
+/// # What stays pending on a masked thread
+/// A signal sent to one particular thread can only be taken by that thread; on a worker that
+/// blocks it, it stays pending until that thread unblocks it, which it never does:
+///
+/// | sent with | instead use |
+/// |---|---|
+/// | `libc::raise(sig)` | [`raise`] |
+/// | `pthread_kill(worker, sig)`, `tgkill(pid, worker_tid, sig)` | [`raise`] on that thread, or `kill(getpid(), sig)` anywhere |
+/// | a timer with `SIGEV_THREAD_ID` naming a worker | `SIGEV_SIGNAL` (process-directed) |
+///
+/// Process-directed signals (`kill`, `sigqueue`, `SIGEV_SIGNAL` timers, `SIGCHLD`, the
+/// terminal's `SIGINT`) always reach the signal thread. Sigchan cannot move a signal pending
+/// on another thread: only that thread can take it. `SIGPIPE`, which a write to a broken pipe
+/// raises on the writing thread, is not blocked for this reason.
 ///
 /// # Errors
-/// [`Error::Os`] if the signal thread cannot be started.
+/// [`Error::TooLate`] if other threads already run (counted from `/proc/self/task`; without
+/// `/proc` the check is skipped): they would keep the signals unblocked, so the mode would
+/// hold only for threads started later. Nothing has changed then. With tokio, call `init`
+/// before building the runtime, so not inside `#[tokio::main]`:
 ///
 /// ```no_run
-/// fn main() -> Result<(), sigchan::Error> {
+/// // With tokio's `rt-multi-thread` feature.
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     sigchan::init()?;
-///     let worker = std::thread::spawn(|| { /* syscalls here never fail with EINTR */ });
-///     worker.join().unwrap();
+///     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+///     rt.block_on(async { /* ... */ });
 ///     Ok(())
 /// }
 /// ```
+///
+/// [`Error::Os`] if the signal thread cannot be started.
 #[cfg(not(loom))]
 pub fn init() -> Result<(), Error> {
     registry::init()
+}
+
+/// Sends `sig` to the calling thread, like `libc::raise`, in a way that also works in
+/// [`init`] mode.
+///
+/// A subscribed signal is delivered to its subscribers; an unsubscribed one takes its
+/// action (an unsubscribed `SIGTERM` terminates the process, `SIGTSTP` stops it) before
+/// `raise` returns, as `libc::raise` does. In [`init`] mode the calling thread blocks the
+/// signal, so `libc::raise` would leave it pending there for ever; `raise` unblocks it for
+/// the duration of the call. A signal the program blocked itself stays blocked (and
+/// pending), as with `libc::raise`.
+///
+/// # Errors
+/// [`Error::Reserved`] for the C library's signals (nothing is sent); [`Error::Os`] if the
+/// kernel refuses.
+///
+/// ```
+/// use crossbeam_channel::bounded;
+/// let (tx, rx) = bounded(1);
+/// sigchan::notify(&tx, &[sigchan::SIGUSR1])?;
+/// sigchan::raise(sigchan::SIGUSR1)?;
+/// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), sigchan::SIGUSR1);
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+#[cfg(not(loom))]
+pub fn raise(sig: Signal) -> Result<(), Error> {
+    if let Err(Error::Reserved(s)) = sig.check_catchable() {
+        return Err(Error::Reserved(s));
+    }
+    let unblock = thread::init_blocked() & sig.bit();
+    let before = if unblock != 0 {
+        Some(sys::mask_unblock(unblock)?)
+    } else {
+        None
+    };
+    // With the signal unblocked, the kernel acts on it as this syscall returns.
+    let sent = sys::tgkill(sys::getpid(), sys::gettid(), sig.as_raw());
+    if let Some(mask) = before {
+        let _ = sys::mask_set(mask);
+    }
+    sent.map_err(Error::from)
 }

@@ -13,7 +13,8 @@
 //!   while someone waits, and the futex word those waiters sleep on.
 //! - `info_wanted`: the subset of `wanted` whose subscribers want each arrival's origin;
 //!   for these a sender also pushes a record into `ring` (see `ring.rs`), or, when the ring
-//!   is full, sets the signal's bit in `lost`.
+//!   is full, counts the arrival in `lost_count` and sets the signal's bit in `lost` (a hint
+//!   of which counts to take), so every arrival whose origin was lost is accounted for.
 //!
 //! Invariants:
 //! 1. A bit is set in `pending` only by a sender that saw it in `wanted` after incrementing
@@ -30,8 +31,8 @@
 //!    A handler running on the receiver's own thread (init mode: it interrupted the
 //!    receiver's `FUTEX_WAIT`) ends `RECEIVING` without the wake: the interrupted wait
 //!    restarts, finds the word changed and returns.
-//! 5. A sender publishes its record (or its `lost` bit) before its `fetch_or` on `pending`;
-//!    the receiver takes `pending` before it drains `ring` and takes `lost`. The take that
+//! 5. A sender publishes its record (or its `lost` count and bit) before its `fetch_or` on
+//!    `pending`; the receiver takes `pending` before it drains `ring` and takes `lost`. The take that
 //!    clears the bit reads from that `fetch_or` (or a later RMW), so the drain after it sees
 //!    the record. Every record is thus followed by a bit the receiver has still to take, and
 //!    invariant 2 brings the receiver round for it: no wake-up of its own is needed, even
@@ -62,17 +63,34 @@ pub(crate) enum Sent {
     Queued,
     /// Already pending: coalesced into the earlier arrival.
     Coalesced,
-    /// Its origin was recorded in the ring (the pending bit is set too).
-    Recorded,
-    /// Its origin was wanted but the ring was full: the bit and a `lost` mark carry it.
-    OriginLost,
+    /// Its origin was recorded in the ring (the pending bit is set too). `coalesced`: the
+    /// bit was already pending, so plain subscribers see this arrival merged.
+    Recorded { coalesced: bool },
+    /// Its origin was wanted but the ring was full: the bit and a `lost` count carry it.
+    OriginLost { coalesced: bool },
 }
+
+impl Sent {
+    /// The arrival found its bit already pending (merged for plain subscribers).
+    pub(crate) fn coalesced(self) -> bool {
+        matches!(
+            self,
+            Sent::Coalesced
+                | Sent::Recorded { coalesced: true }
+                | Sent::OriginLost { coalesced: true }
+        )
+    }
+}
+
+/// Number of signal numbers (1..=64), one lost counter each.
+const SIGNALS: usize = 64;
 
 pub(crate) struct Queue<const CAP: usize> {
     pending: AtomicU64,
     wanted: AtomicU64,
     info_wanted: AtomicU64,
     lost: AtomicU64,
+    lost_count: [AtomicU32; SIGNALS],
     state: Futex,
     delivering: AtomicU32,
     quiet: Futex,
@@ -87,6 +105,7 @@ impl<const CAP: usize> Queue<CAP> {
             wanted: AtomicU64::new(0),
             info_wanted: AtomicU64::new(0),
             lost: AtomicU64::new(0),
+            lost_count: [const { AtomicU32::new(0) }; SIGNALS],
             state: Futex::new(IDLE),
             delivering: AtomicU32::new(0),
             quiet: Futex::new(0),
@@ -101,6 +120,7 @@ impl<const CAP: usize> Queue<CAP> {
             wanted: AtomicU64::new(0),
             info_wanted: AtomicU64::new(0),
             lost: AtomicU64::new(0),
+            lost_count: std::array::from_fn(|_| AtomicU32::new(0)),
             state: Futex::new(IDLE),
             delivering: AtomicU32::new(0),
             quiet: Futex::new(0),
@@ -125,17 +145,21 @@ impl<const CAP: usize> Queue<CAP> {
             let recorded = if self.info_wanted.load(SeqCst) & bit == 0 {
                 None
             } else if self.ring.push(rec) {
-                Some(Sent::Recorded)
+                Some(true)
             } else {
+                // Count first, hint second: whoever sees the hint finds the count.
+                self.lost_count[bit.trailing_zeros() as usize].fetch_add(1, SeqCst);
                 self.lost.fetch_or(bit, SeqCst);
-                Some(Sent::OriginLost)
+                Some(false)
             };
             let new = self.set_pending(bit);
             if new {
                 self.notify_receiver(!on_receiver);
             }
+            let coalesced = !new;
             match recorded {
-                Some(r) => r,
+                Some(true) => Sent::Recorded { coalesced },
+                Some(false) => Sent::OriginLost { coalesced },
                 None if new => Sent::Queued,
                 None => Sent::Coalesced,
             }
@@ -214,10 +238,17 @@ impl<const CAP: usize> Queue<CAP> {
         self.ring.pop()
     }
 
-    /// Receiver side, after draining the ring: the signals whose origin was lost to a full
-    /// ring since the last call.
-    pub(crate) fn take_lost(&self) -> u64 {
-        self.lost.swap(0, SeqCst)
+    /// Receiver side, after draining the ring: for each signal whose origin a full ring lost
+    /// since the last call, `(bit, arrivals)`. Every lost arrival is counted exactly once:
+    /// a count taken early (its sender's hint still to come) is simply not found again when
+    /// the hint shows up, and a hint whose count was already taken yields nothing.
+    pub(crate) fn take_lost(&self) -> Vec<(u64, u32)> {
+        let hint = self.lost.swap(0, SeqCst);
+        (0..SIGNALS)
+            .filter(|i| hint & (1 << i) != 0)
+            .map(|i| (1u64 << i, self.lost_count[i].swap(0, SeqCst)))
+            .filter(|&(_, n)| n > 0)
+            .collect()
     }
 
     /// Receiver side (the `Receive` loop of Go's `signal_recv`): returns once something was
@@ -306,15 +337,23 @@ impl<const CAP: usize> Queue<CAP> {
     }
 
     /// In a child after `fork`: only the forking thread survives, so no sender or waiter is
-    /// in flight and no receiver exists. The new receiver starts in `IDLE` (processing) and
-    /// takes whatever arrived meanwhile before it first sleeps.
-    /// Called with every signal blocked, so no handler in the child races the reset.
+    /// in flight and no receiver exists. Pending bits and records were the parent's (it
+    /// delivers them). Nothing is wanted until the child starts a receiver and the registry
+    /// re-arms its subscriptions: meanwhile a handler takes each signal's original action
+    /// instead of queueing it for nobody. The new receiver starts in `IDLE` (processing).
+    /// Called with the signals blocked, so no handler in the child races the reset.
     #[cfg(not(loom))]
     pub(crate) fn reset_after_fork(&self) {
+        self.wanted.store(0, SeqCst);
+        self.info_wanted.store(0, SeqCst);
+        self.pending.store(0, SeqCst);
         self.delivering.store(0, SeqCst);
         self.state.store(IDLE, SeqCst);
         self.ring.reset();
         self.lost.store(0, SeqCst);
+        for c in &self.lost_count {
+            c.store(0, SeqCst);
+        }
     }
 }
 
@@ -390,10 +429,22 @@ mod tests {
             value: v,
             ..Record::default()
         };
-        for v in 0..4 {
-            assert_eq!(q.send(0b10, &rec(v), false), Sent::Recorded);
+        assert_eq!(
+            q.send(0b10, &rec(0), false),
+            Sent::Recorded { coalesced: false }
+        );
+        for v in 1..4 {
+            assert_eq!(
+                q.send(0b10, &rec(v), false),
+                Sent::Recorded { coalesced: true }
+            );
         }
-        assert_eq!(q.send(0b10, &rec(4), false), Sent::OriginLost);
+        for v in 4..7 {
+            assert_eq!(
+                q.send(0b10, &rec(v), false),
+                Sent::OriginLost { coalesced: true }
+            );
+        }
         // A plain-only signal coalesces as before, with no record.
         assert_eq!(send(&q, 0b01), Sent::Queued);
         assert_eq!(send(&q, 0b01), Sent::Coalesced);
@@ -402,8 +453,8 @@ mod tests {
             .map(|r| r.value)
             .collect();
         assert_eq!(values, vec![0, 1, 2, 3]);
-        assert_eq!(q.take_lost(), 0b10);
-        assert_eq!(q.take_lost(), 0);
+        assert_eq!(q.take_lost(), vec![(0b10, 3)], "each lost arrival counted");
+        assert_eq!(q.take_lost(), vec![]);
         q.disable(0b10);
         assert_eq!(q.send(0b10, &rec(5), false), Sent::NotWanted);
         assert_eq!(q.pop_record(), None);

@@ -3,6 +3,7 @@
 //! (futex-based: safe to release in a forked child, see `thread::before_fork`); the handler
 //! never touches any of it.
 
+use crate::deferred::Deferred;
 use crate::handler;
 use crate::signal::MAX_SIGNAL;
 use crate::sink::{Delivered, Sink};
@@ -34,10 +35,13 @@ pub(crate) struct Registry {
     refs: [u32; N],
     /// Of those, the ones that want each arrival's origin (info sinks).
     info_refs: [u32; N],
-    /// The action each signal had before sigchan first touched it.
+    /// The action each signal had before sigchan first touched it (or, after another
+    /// library replaced a restored disposition, the handler sigchan then chained to).
     original: [Option<KernelSigaction>; N],
-    /// Signals `init()` blocked in its caller; the signal thread keeps them unblocked.
-    init_blocked: u64,
+    /// The handler value sigchan itself last installed for each signal (its `entry`,
+    /// `SIG_IGN`, or the original it restored). A disposition that differs from it was set
+    /// by someone else, and sigchan leaves it alone.
+    installed: [Option<usize>; N],
 }
 
 pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
@@ -47,7 +51,7 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     refs: [0; N],
     info_refs: [0; N],
     original: [None; N],
-    init_blocked: 0,
+    installed: [None; N],
 });
 
 /// What a signal's disposition becomes when sigchan lets go of it.
@@ -79,20 +83,54 @@ impl Registry {
         Ok(())
     }
 
+    /// Who set the current disposition of `sig`: sigchan (`None`), or someone else, whose
+    /// action is returned. Before sigchan installs anything, everything is its "original".
+    fn foreign(&self, sig: Signal) -> Result<Option<KernelSigaction>, Error> {
+        let i = sig.as_raw() as usize;
+        let current = sys::sigaction(sig.as_raw(), None)?;
+        Ok(match self.installed[i] {
+            Some(h) if h != current.handler => Some(current),
+            _ => None,
+        })
+    }
+
     /// First subscriber of `sig`: mark it wanted, then install the handler, so an arrival
     /// right after the install is queued.
+    ///
+    /// If another library installed a handler over sigchan's (tokio, signal-hook), that
+    /// handler chains to sigchan's: it stays, and sigchan is reached through it. If one was
+    /// installed over a disposition sigchan had given back, it does not know sigchan:
+    /// sigchan installs its own and chains to it.
     fn enable(&mut self, sig: Signal) -> Result<(), Error> {
         self.save_original(sig)?;
+        let i = sig.as_raw() as usize;
+        let entry = handler::entry_address();
+        let foreign = self.foreign(sig)?;
         handler::set_ignore_fallback(sig.bit(), false);
         QUEUE.enable(sig.bit());
-        sys::sigaction(sig.as_raw(), Some(&handler::action()))?;
+        match foreign {
+            Some(f) if self.installed[i] == Some(entry) && is_function(f.handler) => {}
+            other => {
+                if let Some(f) = other.filter(|f| f.handler != entry) {
+                    handler::set_original(sig.as_raw(), &f);
+                    self.original[i] = Some(f);
+                }
+                sys::sigaction(sig.as_raw(), Some(&handler::action()))?;
+                self.installed[i] = Some(entry);
+            }
+        }
         Ok(())
     }
 
     /// Last subscriber of `sig` gone, or ignore/reset: stop wanting it and give the
     /// disposition back. Handlers already running see it unwanted and fall back.
+    ///
+    /// A disposition someone else installed after sigchan is never removed by stop or
+    /// reset (their handler calls sigchan's, which then does nothing: see `handler.rs`).
+    /// `ignore` is an explicit request and sets `SIG_IGN` whoever holds the signal.
     fn release(&mut self, sig: Signal, to: Release) -> Result<(), Error> {
         self.save_original(sig)?;
+        let i = sig.as_raw() as usize;
         let bit = sig.bit();
         handler::set_ignore_fallback(bit, to == Release::Ignore);
         QUEUE.disable(bit);
@@ -101,12 +139,42 @@ impl Registry {
                 handler: SIG_IGN,
                 ..Default::default()
             },
-            Release::Original => match self.original[sig.as_raw() as usize] {
-                Some(a) if a.handler != handler::entry_address() => a,
-                _ => KernelSigaction::default(),
-            },
+            Release::Original => {
+                if self.foreign(sig)?.is_some() {
+                    return Ok(());
+                }
+                match self.original[i] {
+                    Some(a) if a.handler != handler::entry_address() => a,
+                    _ => KernelSigaction::default(),
+                }
+            }
         };
         sys::sigaction(sig.as_raw(), Some(&act))?;
+        self.installed[i] = Some(act.handler);
+        Ok(())
+    }
+
+    /// In a process that inherited this registry (`fork`) and now has a signal thread of
+    /// its own: want again what is subscribed (the fork handler stopped wanting it, so that
+    /// until now those signals took their original action).
+    fn rearm(&self) {
+        for i in 1..N {
+            let bit = 1u64 << (i - 1);
+            if self.info_refs[i] > 0 {
+                QUEUE.want_info(bit, true);
+            }
+            if self.refs[i] > 0 {
+                QUEUE.enable(bit);
+            }
+        }
+    }
+
+    /// Starts the signal thread if this process has none, re-arming inherited
+    /// subscriptions when it starts one.
+    fn ensure_thread(&self) -> Result<(), Error> {
+        if thread::ensure_started()? {
+            self.rearm();
+        }
         Ok(())
     }
 
@@ -193,13 +261,14 @@ impl Registry {
         Ok(sub)
     }
 
-    /// Signals `init()` blocked in its caller.
-    pub(crate) fn init_blocked(&self) -> u64 {
-        self.init_blocked
+    fn publish_mask(&self) {
+        thread::set_unblocked(self.subscribed() | thread::init_blocked());
     }
 
-    fn publish_mask(&self) {
-        thread::set_unblocked(self.subscribed() | self.init_blocked);
+    /// In a forked child: the stopping list belonged to the parent's threads, which wait for
+    /// it there, not here. Forgotten without dropping (the fork handler must not run drops).
+    pub(crate) fn forget_stopping_after_fork(&mut self) {
+        std::mem::forget(std::mem::take(&mut self.stopping));
     }
 
     /// Signals with at least one subscriber (the ones the signal thread must keep unblocked).
@@ -210,16 +279,30 @@ impl Registry {
     }
 }
 
+fn is_function(handler: usize) -> bool {
+    handler != sys::SIG_DFL && handler != SIG_IGN
+}
+
 /// Waits until no signal that raced the removal can still reach the stopping channels, then
 /// takes them off the list: handlers that saw the signals wanted have finished
-/// (`wait_quiet`), and what they queued has been delivered (`thread::sync`).
+/// (`wait_quiet`), and what they queued has been delivered (`thread::sync`). The removed
+/// sinks are dropped after the lock is released (a stream's waker is user code).
 fn quiesce(ids: &[u64]) {
     if ids.is_empty() {
         return;
     }
     QUEUE.wait_quiet();
     thread::sync();
-    lock(&REGISTRY).stopping.retain(|s| !ids.contains(&s.id));
+    let mut later = Deferred::default();
+    {
+        let mut reg = lock(&REGISTRY);
+        let (gone, kept) = std::mem::take(&mut reg.stopping)
+            .into_iter()
+            .partition(|s| ids.contains(&s.id));
+        reg.stopping = kept;
+        later.drop_later(gone);
+    }
+    later.run();
 }
 
 /// `notify`, `notify_info` and the hooks: adds `sigs` to `sink`'s subscription.
@@ -227,7 +310,7 @@ pub(crate) fn notify(sink: Sink, sigs: &[Signal]) -> Result<(), Error> {
     let set = resolve(sigs)?;
     {
         let mut reg = lock(&REGISTRY);
-        thread::ensure_started()?;
+        reg.ensure_thread()?;
         let info = sink.wants_info();
         let pos = match reg.find(&sink) {
             Some(p) => p,
@@ -259,7 +342,7 @@ pub(crate) fn stop(sink: &Sink) {
             return;
         };
         // After fork the child has no signal thread yet; the barrier needs one.
-        let _ = thread::ensure_started();
+        let _ = reg.ensure_thread();
         // Cannot fail: the signal numbers were validated when subscribed.
         let sub = match reg.unsubscribe(pos) {
             Ok(s) => s,
@@ -274,7 +357,7 @@ pub(crate) fn ignore(sigs: &[Signal]) -> Result<(), Error> {
     let set = resolve(sigs)?;
     let ids = {
         let mut reg = lock(&REGISTRY);
-        thread::ensure_started()?;
+        reg.ensure_thread()?;
         reg.remove_everywhere(set, Release::Ignore)?
     };
     quiesce(&ids);
@@ -285,7 +368,7 @@ pub(crate) fn reset(sigs: &[Signal]) -> Result<(), Error> {
     let set = resolve(sigs)?;
     let ids = {
         let mut reg = lock(&REGISTRY);
-        thread::ensure_started()?;
+        reg.ensure_thread()?;
         // Only signals sigchan touched have anything to restore.
         let touched: SignalSet = set
             .iter()
@@ -298,11 +381,20 @@ pub(crate) fn reset(sigs: &[Signal]) -> Result<(), Error> {
 }
 
 pub(crate) fn init() -> Result<(), Error> {
-    let before = sys::mask_block(thread::blockable())?;
+    let blockable = thread::blockable();
     {
-        let mut reg = lock(&REGISTRY);
-        reg.init_blocked |= thread::blockable() & !before;
-        thread::ensure_started()?;
+        let reg = lock(&REGISTRY);
+        // A repeat call (from the first caller or a thread spawned after it) changes nothing.
+        let repeat = sys::mask_block(0)? & blockable == blockable && thread::running_here();
+        if !repeat {
+            let others = thread::other_threads();
+            if others > 0 {
+                return Err(Error::TooLate { threads: others });
+            }
+        }
+        let before = sys::mask_block(blockable)?;
+        thread::add_init_blocked(blockable & !before);
+        reg.ensure_thread()?;
         reg.publish_mask();
     }
     thread::sync();
@@ -316,35 +408,56 @@ pub(crate) fn init() -> Result<(), Error> {
 ///
 /// A full sink drops that delivery (counted); a sink whose receivers are gone (or a hook
 /// that is done) is unsubscribed. Stopping sinks still get what raced their removal.
+///
+/// User code (wakers, the drop of a removed hook) runs after the registry is unlocked.
 pub(crate) fn dispatch(sigs: SignalSet) {
-    let mut reg = lock(&REGISTRY);
-    let mut dead: Vec<usize> = Vec::new();
-    for sig in sigs {
-        reg.deliver(SigInfo::unknown_origin(sig), false, &mut dead);
+    let mut later = Deferred::default();
+    {
+        let mut reg = lock(&REGISTRY);
+        let mut dead: Vec<usize> = Vec::new();
+        for sig in sigs {
+            reg.deliver(SigInfo::unknown_origin(sig), false, &mut dead, &mut later);
+        }
+        while let Some(rec) = QUEUE.pop_record() {
+            reg.deliver(SigInfo::from_record(&rec), true, &mut dead, &mut later);
+        }
+        // One `Cause::Lost` per arrival whose origin the full ring could not keep.
+        for (bit, arrivals) in QUEUE.take_lost() {
+            let sig = Signal::from_raw_unchecked(bit.trailing_zeros() as i32 + 1);
+            for _ in 0..arrivals {
+                reg.deliver(SigInfo::unknown_origin(sig), true, &mut dead, &mut later);
+            }
+        }
+        // Remove from the highest index down so swap_remove keeps the others valid.
+        dead.sort_unstable_by(|a, b| b.cmp(a));
+        for pos in dead {
+            if let Ok(sub) = reg.unsubscribe(pos) {
+                later.drop_later(sub.sink);
+            }
+        }
     }
-    while let Some(rec) = QUEUE.pop_record() {
-        reg.deliver(SigInfo::from_record(&rec), true, &mut dead);
-    }
-    for sig in SignalSet::from_raw_mask(QUEUE.take_lost()) {
-        reg.deliver(SigInfo::unknown_origin(sig), true, &mut dead);
-    }
-    // Remove from the highest index down so swap_remove keeps the others valid.
-    dead.sort_unstable_by(|a, b| b.cmp(a));
-    for pos in dead {
-        let _ = reg.unsubscribe(pos);
-    }
+    later.run();
 }
 
 impl Registry {
     /// Delivers `info` to every sink of the kind `info_sinks` that wants its signal.
-    fn deliver(&self, info: SigInfo, info_sinks: bool, dead: &mut Vec<usize>) {
+    fn deliver(
+        &self,
+        info: SigInfo,
+        info_sinks: bool,
+        dead: &mut Vec<usize>,
+        later: &mut Deferred,
+    ) {
         let sig = info.signal();
         for (i, sub) in self.subs.iter().enumerate() {
             // A sink found gone (or done) earlier in this dispatch gets nothing more.
             if !sub.set.contains(sig) || sub.sink.wants_info() != info_sinks || dead.contains(&i) {
                 continue;
             }
-            if matches!(sub.sink.deliver(info), Delivered::Gone | Delivered::Last) {
+            if matches!(
+                sub.sink.deliver(info, later),
+                Delivered::Gone | Delivered::Last
+            ) {
                 dead.push(i);
             }
         }
@@ -354,7 +467,7 @@ impl Registry {
                 .iter()
                 .any(|s| s.set.contains(sig) && s.sink.same(&st.sink));
             if st.set.contains(sig) && st.sink.wants_info() == info_sinks && !also_subscribed {
-                st.sink.deliver(info);
+                st.sink.deliver(info, later);
             }
         }
     }

@@ -2,6 +2,7 @@
 //! records the first signal, wakes every waiter, and unsubscribes itself in the same
 //! dispatch, so the next arrival takes the signal's original action.
 
+use crate::deferred::Deferred;
 use crate::sink::{Delivered, Hook, Sink};
 use crate::sync::lock;
 use crate::{registry, Error, SigInfo, Signal};
@@ -29,7 +30,7 @@ impl Hook for State {
         false
     }
 
-    fn deliver(&self, info: SigInfo) -> Delivered {
+    fn deliver(&self, info: SigInfo, _later: &mut Deferred) -> Delivered {
         let mut fired = lock(&self.fired);
         if fired.is_none() {
             *fired = Some(info.signal());

@@ -1,6 +1,7 @@
 //! Where the signal thread delivers: a channel of `Signal`, a channel of `SigInfo`, or an
 //! internal hook (the shutdown token, async streams). Each delivery is non-blocking.
 
+use crate::deferred::Deferred;
 use crate::{stats, SigInfo, Signal};
 use crossbeam_channel::{Sender, TrySendError};
 use std::any::Any;
@@ -19,12 +20,13 @@ pub(crate) enum Delivered {
 }
 
 /// A subscriber that is not a channel. Runs on the signal thread with the registry locked:
-/// it must not block or call sigchan.
+/// it must not block, call sigchan or run user code; what would (a `Waker`) goes into
+/// `later`, which runs once the lock is released.
 pub(crate) trait Hook: Send + Sync {
     /// Whether it wants every arrival with its origin (`notify_info`) rather than the
     /// coalesced signal (`notify`).
     fn wants_info(&self) -> bool;
-    fn deliver(&self, info: SigInfo) -> Delivered;
+    fn deliver(&self, info: SigInfo, later: &mut Deferred) -> Delivered;
 }
 
 #[derive(Clone)]
@@ -52,12 +54,13 @@ impl Sink {
         }
     }
 
-    /// One non-blocking delivery, counted in the stats.
-    pub(crate) fn deliver(&self, info: SigInfo) -> Delivered {
+    /// One non-blocking delivery, counted in the stats. Channel sends run no user code
+    /// (the values are `Copy`); a hook leaves its user code in `later`.
+    pub(crate) fn deliver(&self, info: SigInfo, later: &mut Deferred) -> Delivered {
         let d = match self {
             Sink::Plain(tx) => from_try_send(tx.try_send(info.signal())),
             Sink::Info(tx) => from_try_send(tx.try_send(info)),
-            Sink::Hook(h) => h.deliver(info),
+            Sink::Hook(h) => h.deliver(info, later),
         };
         match d {
             Delivered::Sent | Delivered::Last => stats::count_delivered(info.signal()),

@@ -17,6 +17,23 @@ static ORIGINS_LOST: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 /// Each counter is bumped right after its event (a value sent, a bit queued), so it can trail
 /// by a moment what a receiver already holds; it never runs ahead.
 ///
+/// **The identity they satisfy.** Once the signal thread has caught up (for example after
+/// [`stop`](crate::stop) returns), for a signal whose subscribers did not change while the
+/// arrivals were counted, with `P` plain subscribers ([`notify`](crate::notify) channels,
+/// [`Shutdown`](crate::Shutdown) tokens, `SignalStream`s) and `I` info subscribers
+/// ([`notify_info`](crate::notify_info) channels, `InfoStream`s), none of them gone:
+///
+/// ```text
+/// delivered + dropped_full == P * (arrivals - coalesced) + I * arrivals
+/// ```
+///
+/// Plain subscribers get one value per arrival that was not merged into a pending one; info
+/// subscribers get one value per arrival, [`Cause::Lost`](crate::Cause::Lost) for each of
+/// the `origins_lost` ones. `coalesced` counts merges whatever kinds of subscriber there are.
+///
+/// **In a forked child** the counters start again from zero: they describe the process
+/// they are read in, not its parent.
+///
 /// ```
 /// use crossbeam_channel::bounded;
 /// let (tx, rx) = bounded(1);
@@ -32,14 +49,15 @@ static ORIGINS_LOST: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
 pub struct Stats {
     /// Times sigchan's handler ran for the signal while some channel wanted it.
     pub arrivals: u64,
-    /// Arrivals merged into one still pending (the kernel and Go coalesce the same way).
+    /// Arrivals merged into one still pending (the kernel and Go coalesce the same way):
+    /// plain subscribers see them as one. Info subscribers still get each of them.
     pub coalesced: u64,
     /// Values sent into channels (one signal to three channels counts three).
     pub delivered: u64,
     /// Deliveries dropped because a channel was full.
     pub dropped_full: u64,
-    /// Arrivals whose origin ([`crate::SigInfo`]) the full ring could not hold; they still
-    /// arrived, as a `SigInfo` with [`crate::Cause::Lost`].
+    /// Arrivals whose origin ([`crate::SigInfo`]) the full ring could not hold; each still
+    /// reaches every info subscriber, as one `SigInfo` with [`crate::Cause::Lost`].
     pub origins_lost: u64,
 }
 
@@ -89,14 +107,26 @@ pub fn stats_all() -> Vec<(Signal, Stats)> {
 #[inline(always)]
 pub(crate) fn count_arrival(sig: usize, sent: Sent) {
     ARRIVALS[sig].fetch_add(1, Relaxed);
-    match sent {
-        Sent::Coalesced => {
-            COALESCED[sig].fetch_add(1, Relaxed);
+    if sent.coalesced() {
+        COALESCED[sig].fetch_add(1, Relaxed);
+    }
+    if matches!(sent, Sent::OriginLost { .. }) {
+        ORIGINS_LOST[sig].fetch_add(1, Relaxed);
+    }
+}
+
+/// In a forked child: the counters describe this process, which starts with none.
+pub(crate) fn reset_after_fork() {
+    for counters in [
+        &ARRIVALS,
+        &COALESCED,
+        &DELIVERED,
+        &DROPPED_FULL,
+        &ORIGINS_LOST,
+    ] {
+        for c in counters {
+            c.store(0, Relaxed);
         }
-        Sent::OriginLost => {
-            ORIGINS_LOST[sig].fetch_add(1, Relaxed);
-        }
-        _ => {}
     }
 }
 

@@ -3,6 +3,7 @@
 //! is assumed: any executor that polls futures drives them (tokio, async-std, smol, a
 //! hand-written `block_on`), and no extra thread or file descriptor is used.
 
+use crate::deferred::Deferred;
 use crate::sink::{Delivered, Hook, Sink};
 use crate::sync::lock;
 use crate::{registry, Error, Message, SigInfo, Signal};
@@ -31,7 +32,7 @@ impl<T: Message + From<SigInfo> + Send> Hook for Shared<T> {
         TypeId::of::<T>() == TypeId::of::<SigInfo>()
     }
 
-    fn deliver(&self, info: SigInfo) -> Delivered {
+    fn deliver(&self, info: SigInfo, later: &mut Deferred) -> Delivered {
         let waker = {
             let mut b = lock(&self.buf);
             if b.items.len() >= self.capacity {
@@ -40,9 +41,10 @@ impl<T: Message + From<SigInfo> + Send> Hook for Shared<T> {
             b.items.push_back(T::from(info));
             b.waker.take()
         };
-        // Woken outside the lock: the task may poll at once, on another thread.
+        // Woken once every sigchan lock is released (registry and buffer): the task may
+        // poll at once, on any thread, drop this stream and call `stop`.
         if let Some(w) = waker {
-            w.wake();
+            later.wake(w);
         }
         Delivered::Sent
     }
@@ -69,18 +71,20 @@ impl<T: Message + From<SigInfo> + Send> Receiver<T> {
     }
 
     fn poll(&self, cx: &mut Context<'_>) -> Poll<T> {
-        let mut b = lock(&self.shared.buf);
-        match b.items.pop_front() {
-            Some(item) => Poll::Ready(item),
-            None => {
-                // Registered under the lock the signal thread takes to push: no lost wake-up.
-                match &mut b.waker {
-                    Some(w) if w.will_wake(cx.waker()) => {}
-                    slot => *slot = Some(cx.waker().clone()),
-                }
-                Poll::Pending
+        let replaced = {
+            let mut b = lock(&self.shared.buf);
+            if let Some(item) = b.items.pop_front() {
+                return Poll::Ready(item);
             }
-        }
+            // Registered under the lock the signal thread takes to push: no lost wake-up.
+            match &mut b.waker {
+                Some(w) if w.will_wake(cx.waker()) => None,
+                slot => slot.replace(cx.waker().clone()),
+            }
+        };
+        // The old waker's drop is user code: never under the buffer's lock.
+        drop(replaced);
+        Poll::Pending
     }
 }
 

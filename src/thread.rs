@@ -9,13 +9,18 @@
 //!
 //! It never polls and never uses a timeout: idle, it costs no CPU.
 //! `sync()` is the handshake with it: after `sync()` returns, the mask requested before the
-//! call is in force and every signal queued before the call has been delivered.
+//! call is in force and every signal queued before the call has been delivered. Called on
+//! the signal thread itself (user code run after a delivery: a waker dropping a stream),
+//! `sync()` runs steps 1 and 2 inline instead of waiting for itself.
+//!
+//! A thread belongs to one process: `OWNER` holds the pid that started it, so a child made
+//! without the fork handlers (`syscall(SYS_fork)`, `clone`) sees it has none and starts one.
 
 use crate::registry::{self, REGISTRY};
 use crate::sync::lock;
 use crate::{signal, sys, Error, QUEUE};
-use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicI32, AtomicU64, AtomicUsize, Ordering::Relaxed, Ordering::SeqCst};
 use std::sync::{Condvar, Mutex, MutexGuard, Once};
 
 /// Stack of the signal thread: it only moves bits into channels, but handlers (sigchan's and
@@ -37,8 +42,50 @@ static CONTROL: Mutex<Control> = Mutex::new(Control {
 });
 static ACKED: Condvar = Condvar::new();
 
-/// True while this process has a signal thread (cleared in a forked child).
-static RUNNING: AtomicBool = AtomicBool::new(false);
+/// The pid of the process whose signal thread runs; 0 before the first one starts. A
+/// different pid than ours means we are a child that has none yet.
+static OWNER: AtomicI32 = AtomicI32::new(0);
+
+/// Signals `init()` blocked in its caller; the signal thread keeps them unblocked, children
+/// get them unblocked (`restore_signals`), `raise` unblocks them for its own thread.
+static INIT_BLOCKED: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// True on the signal thread.
+    static IS_SIGNAL_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// The mask the signal thread last applied.
+    static APPLIED: Cell<Option<u64>> = const { Cell::new(None) };
+}
+
+/// Signals `init()` blocked (async-signal-safe: one load).
+pub(crate) fn init_blocked() -> u64 {
+    INIT_BLOCKED.load(SeqCst)
+}
+
+pub(crate) fn add_init_blocked(set: u64) {
+    INIT_BLOCKED.fetch_or(set, SeqCst);
+}
+
+/// The pid whose signal thread runs, 0 if none ever did (async-signal-safe: one load).
+pub(crate) fn owner_pid() -> i32 {
+    OWNER.load(SeqCst)
+}
+
+/// True when this process has a signal thread of its own.
+pub(crate) fn running_here() -> bool {
+    OWNER.load(SeqCst) == sys::getpid()
+}
+
+/// Threads of this process other than the caller and sigchan's own; 0 when `/proc` cannot
+/// be read (the check is then skipped).
+pub(crate) fn other_threads() -> usize {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    let all = tasks.filter(|t| t.is_ok()).count();
+    let ours = 1 + usize::from(running_here());
+    all.saturating_sub(ours)
+}
 
 /// The signal thread's stack and alternate signal stack, as `[low, high)` address ranges,
 /// so the handler can tell from a local's address, without a syscall, that it interrupted
@@ -87,12 +134,14 @@ fn record_stacks() {
     }
 }
 
-/// Every signal a thread may block: not KILL/STOP (impossible), not the C library's reserved
-/// ones (glibc relies on them reaching every thread), not the synchronous fault signals.
+/// Every signal `init()` blocks: not KILL/STOP (impossible), not the C library's reserved
+/// ones (glibc relies on them reaching every thread), not the synchronous fault signals, and
+/// not SIGPIPE: all of these are sent to the one thread that caused them, where a block
+/// would leave them pending for ever.
 pub(crate) fn blockable() -> u64 {
     crate::SignalSet::catchable()
         .iter()
-        .filter(|s| !s.is_synchronous())
+        .filter(|s| !s.is_synchronous() && s.as_raw() != libc::SIGPIPE)
         .fold(0, |m, s| m | s.bit())
 }
 
@@ -102,11 +151,17 @@ pub(crate) fn set_unblocked(set: u64) {
     lock(&CONTROL).unblocked = set;
 }
 
-/// Starts the signal thread if this process has none (first use, or after `fork`).
-/// Called with the registry locked, so two callers cannot both start one.
-pub(crate) fn ensure_started() -> Result<(), Error> {
-    if RUNNING.load(SeqCst) {
-        return Ok(());
+/// Starts the signal thread if this process has none (first use, or after `fork`); true
+/// if it started one. Called with the registry locked, so two callers cannot both start one.
+pub(crate) fn ensure_started() -> Result<bool, Error> {
+    let pid = sys::getpid();
+    let owner = OWNER.load(SeqCst);
+    if owner == pid {
+        return Ok(false);
+    }
+    if owner != 0 {
+        // A child the fork handlers did not see (raw fork or clone): reset what they would.
+        forget_parent_state();
     }
     register_fork_handlers();
     std::thread::Builder::new()
@@ -114,15 +169,34 @@ pub(crate) fn ensure_started() -> Result<(), Error> {
         .stack_size(STACK_SIZE)
         .spawn(run)
         .map_err(Error::Os)?;
-    RUNNING.store(true, SeqCst);
-    Ok(())
+    OWNER.store(pid, SeqCst);
+    Ok(true)
+}
+
+/// In a new process: the signal thread, its stacks, in-flight counters, pending bits and
+/// counters were the parent's. Also stops wanting every signal, so that until this process
+/// starts a signal thread its handlers take each signal's original action (see `rearm`).
+fn forget_parent_state() {
+    OWNER.store(0, SeqCst);
+    set_range(&STACK, 0, 0);
+    set_range(&ALT_STACK, 0, 0);
+    // With the signals blocked, so no handler in the child touches the queue meanwhile.
+    if let Ok(before) = sys::mask_block(blockable()) {
+        QUEUE.reset_after_fork();
+        let _ = sys::mask_set(before);
+    }
+    crate::stats::reset_after_fork();
 }
 
 /// Waits until the signal thread has completed a full cycle that began after this call: the
 /// requested mask is applied and everything queued before is delivered. Parks; never spins.
 /// Must not be called with the registry locked (the cycle needs it).
 pub(crate) fn sync() {
-    if !RUNNING.load(SeqCst) {
+    if !running_here() {
+        return;
+    }
+    if IS_SIGNAL_THREAD.with(Cell::get) {
+        cycle();
         return;
     }
     let ticket = {
@@ -140,25 +214,13 @@ pub(crate) fn sync() {
 }
 
 fn run() {
-    let blockable = blockable();
+    IS_SIGNAL_THREAD.with(|t| t.set(true));
     record_stacks();
-    let mut applied: Option<u64> = None;
     loop {
-        let (unblocked, ticket) = {
-            let c = lock(&CONTROL);
-            (c.unblocked, c.requested)
-        };
-        if applied != Some(unblocked) {
-            // Synchronous and reserved signals are never in `blockable`, so stay unblocked.
-            let _ = sys::mask_set(blockable & !unblocked);
-            applied = Some(unblocked);
-        }
-        // Records and lost marks ride on the pending bits (queue invariant 5): a cycle that
-        // takes no bit has nothing to drain.
-        let bits = QUEUE.take();
-        if bits != 0 {
-            registry::dispatch(signal::SignalSet::from_raw_mask(bits));
-        }
+        let ticket = lock(&CONTROL).requested;
+        // A panic here is a sigchan bug (user code is contained in `Deferred`); the thread
+        // still lives on, or every later call would hang.
+        let _ = std::panic::catch_unwind(cycle);
         {
             let mut c = lock(&CONTROL);
             if c.acknowledged < ticket {
@@ -170,11 +232,29 @@ fn run() {
     }
 }
 
+/// Steps 1 and 2 of a cycle: apply the requested mask, deliver what is pending.
+fn cycle() {
+    let unblocked = lock(&CONTROL).unblocked;
+    if APPLIED.with(Cell::get) != Some(unblocked) {
+        // Synchronous and reserved signals are never in `blockable`, so stay unblocked.
+        let _ = sys::mask_set(blockable() & !unblocked);
+        APPLIED.with(|a| a.set(Some(unblocked)));
+    }
+    // Records and lost counts ride on the pending bits (queue invariant 5): a cycle that
+    // takes no bit has nothing to drain.
+    let bits = QUEUE.take();
+    if bits != 0 {
+        registry::dispatch(signal::SignalSet::from_raw_mask(bits));
+    }
+}
+
 /// `fork` copies only the calling thread. The prepare handler takes sigchan's locks so no
-/// other thread holds them at the moment of the fork; both sides then release them by
-/// dropping the guards; the child also forgets the signal thread (the next sigchan call
-/// starts a new one) and resets the queue's in-flight counters, which counted threads that
-/// do not exist in the child.
+/// other thread holds them at the moment of the fork, and blocks the asynchronous signals on
+/// the forking thread, so no handler runs in the child before it is set up. Both sides then
+/// release the locks by dropping the guards and put the mask back. The child also forgets
+/// the parent's signal thread, queue and counters (`forget_parent_state`): until it calls
+/// sigchan again, each subscribed signal takes its original action there instead of waiting
+/// for a thread that does not exist; its next call starts a thread and re-arms them.
 ///
 /// The locks are std's futex mutexes on purpose: parking_lot's eventual fairness may hand a
 /// lock being released to a thread parked on it, and in the child that thread does not
@@ -183,7 +263,7 @@ fn register_fork_handlers() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         // SAFETY: the three functions are extern "C" with no arguments; they only take or
-        // release sigchan's own mutexes and store atomics.
+        // release sigchan's own mutexes, change the calling thread's mask and store atomics.
         unsafe {
             libc::pthread_atfork(
                 Some(before_fork),
@@ -194,42 +274,50 @@ fn register_fork_handlers() {
     });
 }
 
-type ForkGuards = (
-    MutexGuard<'static, registry::Registry>,
-    MutexGuard<'static, Control>,
-);
+struct ForkState {
+    registry: MutexGuard<'static, registry::Registry>,
+    _control: MutexGuard<'static, Control>,
+    /// The forking thread's mask before the prepare handler blocked the signals.
+    mask: Option<u64>,
+}
 
 thread_local! {
-    /// The locks held across `fork`, from the prepare handler to the parent's or child's.
+    /// What the prepare handler holds until the parent's or child's handler.
     /// All three handlers run on the forking thread.
-    static FORK_GUARDS: RefCell<Option<ForkGuards>> = const { RefCell::new(None) };
+    static FORK_STATE: RefCell<Option<ForkState>> = const { RefCell::new(None) };
 }
 
 extern "C" fn before_fork() {
-    let guards = (lock(&REGISTRY), lock(&CONTROL));
-    FORK_GUARDS.with(|g| *g.borrow_mut() = Some(guards));
+    let registry = lock(&REGISTRY);
+    let control = lock(&CONTROL);
+    let mask = sys::mask_block(blockable()).ok();
+    FORK_STATE.with(|g| {
+        *g.borrow_mut() = Some(ForkState {
+            registry,
+            _control: control,
+            mask,
+        })
+    });
 }
 
 extern "C" fn after_fork_parent() {
-    FORK_GUARDS.with(|g| drop(g.borrow_mut().take()));
+    if let Some(state) = FORK_STATE.with(|g| g.borrow_mut().take()) {
+        if let Some(mask) = state.mask {
+            let _ = sys::mask_set(mask);
+        }
+    }
 }
 
 extern "C" fn after_fork_child() {
-    RUNNING.store(false, SeqCst);
-    set_range(&STACK, 0, 0);
-    set_range(&ALT_STACK, 0, 0);
-    // With every signal blocked, so no handler in the child pushes into the ring meanwhile.
-    if let Ok(before) = sys::mask_block(!0) {
-        QUEUE.reset_after_fork();
-        let _ = sys::mask_set(before);
-    }
-    FORK_GUARDS.with(|g| {
-        if let Some((reg, _)) = g.borrow_mut().take() {
+    forget_parent_state();
+    if let Some(mut state) = FORK_STATE.with(|g| g.borrow_mut().take()) {
+        state.registry.forget_stopping_after_fork();
+        if let Some(mask) = state.mask {
             // In init() mode the forking thread blocks every asynchronous signal, and the
             // child has no signal thread until it calls sigchan: give this thread its
             // signals back, or TERM would stay pending and the child could not be stopped.
             // The child can call init() again to return to the masked-process mode.
-            let _ = sys::mask_unblock(reg.init_blocked());
+            let _ = sys::mask_set(mask & !init_blocked());
         }
-    });
+    }
 }

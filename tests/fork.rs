@@ -50,19 +50,107 @@ fn forked_child_keeps_receiving_after_calling_sigchan_again() {
     sigchan_qemu,
     ignore = "qemu-user 7.2 aborts when a forked child of a threaded process starts a thread"
 )]
-fn signal_arriving_in_the_child_before_its_first_call_is_delivered() {
+fn before_its_first_call_a_child_takes_the_original_action_then_receives_again() {
     isolated(|| {
         let (tx, rx) = unbounded::<Signal>();
         sigchan::notify(&tx, &[SIGWINCH]).unwrap();
         let child = spawn_forked(move || {
-            raise_process(SIGWINCH); // queued: no signal thread in the child yet
-            sigchan::notify(&tx, &[SIGWINCH]).unwrap(); // starts one, which drains
-            assert_eq!(
-                expect_signal(&rx, "WINCH queued before the thread"),
-                SIGWINCH
-            );
+            // No signal thread here yet: WINCH takes its original action (ignore), it is
+            // not held for a thread that may never exist.
+            raise_process(SIGWINCH);
+            wait_until("WINCH no longer pending", || {
+                proc_status_mask("ShdPnd", None) & bit(SIGWINCH) == 0
+            });
+            assert_eq!(sigchan::stats(SIGWINCH), sigchan::Stats::default());
+            sigchan::notify(&tx, &[SIGUSR2]).unwrap(); // starts a thread, re-arms WINCH
+            assert!(rx.try_recv().is_err(), "the early WINCH was not queued");
+            raise_process(SIGWINCH);
+            assert_eq!(expect_signal(&rx, "WINCH after the child's call"), SIGWINCH);
         });
         wait_pid(child, false).assert_success();
+    });
+}
+
+/// The reproduction: a child that inherits a TERM subscription and never calls
+/// sigchan must still die of TERM, not wait for a signal thread it does not have.
+#[test]
+fn a_child_that_never_calls_sigchan_again_dies_of_an_inherited_term() {
+    isolated(|| {
+        let (tx, rx) = crossbeam_channel::bounded::<Signal>(1);
+        sigchan::notify(&tx, &[sigchan::SIGTERM]).unwrap();
+        let child_rx = rx.clone();
+        let child = spawn_forked(move || {
+            let _ = child_rx.recv_timeout(std::time::Duration::from_secs(120));
+            write_stderr("the child outlived TERM\n");
+        });
+        // SAFETY: our own grandchild.
+        unsafe { libc::kill(child, libc::SIGTERM) };
+        wait_pid(child, false).assert_killed_by(libc::SIGTERM);
+        // The parent still has its subscription.
+        raise_process(sigchan::SIGTERM);
+        assert_eq!(expect_signal(&rx, "parent TERM"), sigchan::SIGTERM);
+    });
+}
+
+/// A child made by the raw fork syscall runs no fork handler: sigchan must tell by its pid
+/// that it has no signal thread. Its next call must not hang (the old "running" flag was
+/// stale), its inherited TERM must kill it before that call, and channels work after it.
+#[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 aborts when a forked child of a threaded process starts a thread"
+)]
+fn a_raw_fork_child_neither_hangs_nor_holds_signals() {
+    isolated(|| {
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR1, sigchan::SIGTERM]).unwrap();
+        // Dies of TERM without calling sigchan.
+        let deaf = raw_fork(|| loop {
+            pause_briefly();
+        });
+        // SAFETY: our own grandchild.
+        unsafe { libc::kill(deaf, libc::SIGTERM) };
+        wait_pid(deaf, false).assert_killed_by(libc::SIGTERM);
+        // Calls sigchan: returns, and receives.
+        let live = raw_fork(move || {
+            let (t2, r2) = unbounded::<Signal>();
+            sigchan::notify(&t2, &[SIGUSR2]).unwrap();
+            raise_process(SIGUSR2);
+            assert_eq!(expect_signal(&r2, "USR2 in a raw-fork child"), SIGUSR2);
+            raise_process(SIGUSR1);
+            assert_eq!(expect_signal(&rx, "inherited USR1 after the call"), SIGUSR1);
+        });
+        wait_pid(live, false).assert_success();
+    });
+}
+
+/// `syscall(SYS_fork)`: a child without glibc's fork handlers.
+fn raw_fork(f: impl FnOnce()) -> i32 {
+    // SAFETY: the raw fork syscall; the child runs f and _exits, the parent returns.
+    let pid = unsafe { libc::syscall(libc::SYS_fork) } as i32;
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();
+        // SAFETY: ends the child without the parent's cleanup.
+        unsafe { libc::_exit(if ok { 0 } else { 101 }) };
+    }
+    pid
+}
+
+/// Counters describe the process they are read in.
+#[test]
+fn stats_start_from_zero_in_a_forked_child() {
+    isolated(|| {
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        raise_process(SIGUSR1);
+        expect_signal(&rx, "parent USR1");
+        wait_until("parent counted", || sigchan::stats(SIGUSR1).delivered == 1);
+        let child = spawn_forked(|| {
+            assert_eq!(sigchan::stats(SIGUSR1), sigchan::Stats::default());
+        });
+        wait_pid(child, false).assert_success();
+        assert_eq!(sigchan::stats(SIGUSR1).delivered, 1);
     });
 }
 

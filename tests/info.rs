@@ -120,9 +120,12 @@ fn two_hundred_queued_realtime_signals_arrive_in_order_with_their_values() {
         }
         sigchan::notify_info(&tx, &[rt]).unwrap();
         assert_eq!(values(&rx, 200), (0..200).collect::<Vec<_>>());
-        let s = sigchan::stats(rt);
-        assert_eq!((s.arrivals, s.origins_lost, s.coalesced), (200, 0, 0));
         assert!(rx.try_recv().is_err());
+        sigchan::stop(&tx);
+        let s = sigchan::stats(rt);
+        assert_eq!((s.arrivals, s.origins_lost), (200, 0));
+        // One info channel, no plain one: every arrival delivered once, merged or not.
+        assert_eq!(s.delivered + s.dropped_full, s.arrivals, "{s:?}");
     });
 }
 
@@ -165,7 +168,7 @@ fn realtime_values_from_another_process_all_arrive_in_default_mode() {
 }
 
 /// More arrivals at once than the ring holds: the first INFO_CAPACITY keep their origin, the
-/// rest still arrive (as one `Cause::Lost`, since the bitmask carries them) and are counted.
+/// rest still arrive, one `Cause::Lost` each, and are counted.
 #[test]
 fn a_full_ring_loses_origins_not_signals() {
     isolated(|| {
@@ -174,27 +177,87 @@ fn a_full_ring_loses_origins_not_signals() {
         let total = sigchan::INFO_CAPACITY + extra;
         thread_mask(libc::SIG_BLOCK, rt);
         let (tx, rx) = unbounded::<SigInfo>();
-        let (plain_tx, plain_rx) = bounded::<Signal>(4);
         sigchan::notify_info(&tx, &[SIGUSR1]).unwrap();
         for v in 0..total {
             sigqueue(my_pid(), rt, v);
         }
         sigchan::notify_info(&tx, &[rt]).unwrap();
-        sigchan::notify(&plain_tx, &[rt]).unwrap();
         let recorded = values(&rx, sigchan::INFO_CAPACITY);
         assert_eq!(recorded, (0..sigchan::INFO_CAPACITY).collect::<Vec<_>>());
-        let lost = expect_signal(&rx, "the lost arrivals");
-        assert_eq!((lost.signal(), lost.cause()), (rt, Cause::Lost));
-        assert!(lost.origin_lost() && lost.pid().is_none() && lost.value().is_none());
-        assert!(rx.try_recv().is_err());
+        for n in 0..extra {
+            let lost = expect_signal(&rx, &format!("lost arrival {n} of {extra}"));
+            assert_eq!((lost.signal(), lost.cause()), (rt, Cause::Lost));
+            assert!(lost.origin_lost() && lost.pid().is_none() && lost.value().is_none());
+        }
+        assert!(rx.try_recv().is_err(), "exactly {extra} Lost");
         let s = sigchan::stats(rt);
         assert_eq!(s.arrivals, total as u64);
         assert_eq!(s.origins_lost, extra as u64);
+        // One info subscriber: one value per arrival, Lost ones included.
+        assert_eq!(s.delivered + s.dropped_full, s.arrivals, "{s:?}");
         // The ring drains: the next arrival has its origin again.
         sigqueue(my_pid(), rt, 7);
         assert_eq!(expect_signal(&rx, "after the overflow").value(), Some(7));
-        drop(plain_rx);
     });
+}
+
+/// `Stats`' identity under a flood, with a plain and an info channel on the same signals:
+/// `delivered + dropped_full == plain * (arrivals - coalesced) + info * arrivals`. A small
+/// plain channel drops, an undrained info channel fills, the ring may overflow: every
+/// arrival is still accounted for. Bounded by work (a count of sends), not by time.
+#[test]
+fn stats_add_up_under_a_flood_with_plain_and_info_channels() {
+    let out = run_in_child(|| {
+        let rt = Signal::rtmin(4).unwrap();
+        let (plain_tx, plain_rx) = bounded::<Signal>(4);
+        let (info_tx, info_rx) = bounded::<SigInfo>(64);
+        let (info2_tx, info2_rx) = unbounded::<SigInfo>();
+        sigchan::notify(&plain_tx, &[SIGUSR1, rt]).unwrap();
+        sigchan::notify_info(&info_tx, &[SIGUSR1, rt]).unwrap();
+        sigchan::notify_info(&info2_tx, &[rt]).unwrap();
+        let pid = my_pid();
+        let senders: Vec<_> = (0..2)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    for v in 0..5000 {
+                        raise_process(SIGUSR1);
+                        sigqueue(pid, rt, v);
+                    }
+                })
+            })
+            .collect();
+        for s in senders {
+            s.join().unwrap();
+        }
+        // stop waits until everything that arrived while subscribed is delivered.
+        sigchan::stop(&plain_tx);
+        sigchan::stop(&info_tx);
+        sigchan::stop(&info2_tx);
+        let usr1 = sigchan::stats(SIGUSR1);
+        let real = sigchan::stats(rt);
+        assert!(usr1.arrivals > 0 && real.arrivals > 0);
+        assert_eq!(
+            usr1.delivered + usr1.dropped_full,
+            (usr1.arrivals - usr1.coalesced) + usr1.arrivals,
+            "SIGUSR1, 1 plain + 1 info: {usr1:?}"
+        );
+        assert_eq!(
+            real.delivered + real.dropped_full,
+            (real.arrivals - real.coalesced) + 2 * real.arrivals,
+            "{rt}, 1 plain + 2 info: {real:?}"
+        );
+        // Each info channel holds what it was sent: the unbounded one every arrival.
+        assert_eq!(info2_rx.len() as u64, real.arrivals);
+        let lost = info2_rx.try_iter().filter(|i| i.origin_lost()).count();
+        assert_eq!(lost as u64, real.origins_lost);
+        write_stderr(&format!(
+            "SIGUSR1 {usr1:?}\n{rt} {real:?}\nplain held {}, bounded info held {}\n",
+            plain_rx.len(),
+            info_rx.len()
+        ));
+    });
+    out.assert_success();
+    eprintln!("{}", out.stderr);
 }
 
 #[test]
