@@ -5,7 +5,7 @@
 use crate::deferred::Deferred;
 use crate::sink::{Delivered, Hook, Sink};
 use crate::sync::lock;
-use crate::{registry, Error, SigInfo, Signal};
+use crate::{registry, Error, SigInfo, Signal, SignalSet};
 use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
@@ -108,7 +108,10 @@ impl std::fmt::Debug for Shutdown {
 }
 
 /// Returns a [`Shutdown`] token that triggers on the first of `sigs` to arrive; `&[]` means
-/// every catchable signal.
+/// the requests to end the process, [`SignalSet::termination_requests`] (`SIGHUP`,
+/// `SIGINT`, `SIGQUIT`, `SIGTERM`, `SIGUSR1`, `SIGUSR2`, `SIGSTKFLT`, `SIGPWR`): not every
+/// catchable signal, so a child ending (`SIGCHLD`) or a terminal resize (`SIGWINCH`) does
+/// not shut the program down.
 ///
 /// When it returns, the signals are being caught. After the token has triggered, its
 /// signals are no longer caught by it (see [`Shutdown`]).
@@ -128,6 +131,13 @@ impl std::fmt::Debug for Shutdown {
 pub fn shutdown_on(sigs: &[Signal]) -> Result<Shutdown, Error> {
     let state = Arc::new(State::default());
     let sink = Sink::Hook(state.clone());
+    let requests: Vec<Signal>;
+    let sigs = if sigs.is_empty() {
+        requests = SignalSet::termination_requests().iter().collect();
+        &requests[..]
+    } else {
+        sigs
+    };
     registry::notify(sink.clone(), sigs)?;
     Ok(Shutdown {
         sub: Arc::new(Subscription { state, sink }),

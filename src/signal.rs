@@ -312,6 +312,42 @@ impl SignalSet {
             .collect()
     }
 
+    /// The requests to end the process: what [`shutdown_on(&[])`](crate::shutdown_on)
+    /// listens for. `SIGHUP`, `SIGINT`, `SIGQUIT`, `SIGTERM`, `SIGUSR1`, `SIGUSR2`,
+    /// `SIGSTKFLT` and `SIGPWR`: every signal whose default action ends the process, except
+    ///
+    /// - those a process raises at itself in its normal work: `SIGPIPE` (a write to a closed
+    ///   pipe), `SIGALRM`, `SIGVTALRM`, `SIGPROF` (its timers and profilers), `SIGIO`, and
+    ///   `SIGXCPU`/`SIGXFSZ` (resource limits reached), and `SIGABRT` (`abort()`);
+    /// - the real-time signals, which libraries use for their own timers and I/O;
+    /// - the synchronous fault signals (a real fault must still crash);
+    ///
+    /// and never a signal whose default is to be ignored (`SIGCHLD`, `SIGWINCH`, `SIGURG`,
+    /// `SIGCONT`) or to stop (`SIGTSTP`, `SIGTTIN`, `SIGTTOU`).
+    ///
+    /// ```
+    /// use sigchan::{SignalSet, SIGCHLD, SIGINT, SIGPIPE, SIGTERM, SIGWINCH};
+    /// let ends = SignalSet::termination_requests();
+    /// assert!(ends.contains(SIGINT) && ends.contains(SIGTERM));
+    /// assert!(!ends.contains(SIGCHLD) && !ends.contains(SIGWINCH) && !ends.contains(SIGPIPE));
+    /// assert_eq!(ends.len(), 8);
+    /// ```
+    pub fn termination_requests() -> SignalSet {
+        [
+            libc::SIGHUP,
+            libc::SIGINT,
+            libc::SIGQUIT,
+            libc::SIGTERM,
+            libc::SIGUSR1,
+            libc::SIGUSR2,
+            libc::SIGSTKFLT,
+            libc::SIGPWR,
+        ]
+        .into_iter()
+        .map(Signal::from_raw_unchecked)
+        .collect()
+    }
+
     /// Adds `sig`; returns true if it was not there.
     ///
     /// ```

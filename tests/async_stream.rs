@@ -134,3 +134,101 @@ fn dropping_the_stream_stops_it() {
         assert_eq!(kernel_action(libc::SIGUSR2).handler, libc::SIG_DFL);
     });
 }
+
+/// A task in the shape of the async book's executor: the waker holds the task, the task
+/// holds the future, the future holds the stream. When the executor is gone, `wake` drops
+/// the last reference to the task, which drops the stream, which calls `stop`, on the
+/// signal thread itself. That used to deadlock the signal thread (the registry was locked
+/// while wakers ran), and every later sigchan call hung.
+struct OrphanTask {
+    future: std::sync::Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
+}
+
+impl Wake for OrphanTask {
+    fn wake(self: Arc<Self>) {
+        // The executor's queue is gone: the task is dropped here, with its stream.
+        drop(self);
+    }
+}
+
+/// Calls sigchan from another thread and fails (instead of hanging) if it does not return.
+#[track_caller]
+fn sigchan_still_answers() {
+    let (done_tx, done_rx) = crossbeam_channel::bounded(1);
+    std::thread::spawn(move || {
+        let (tx, rx) = crossbeam_channel::unbounded();
+        sigchan::notify(&tx, &[SIGHUP]).unwrap();
+        raise_process(SIGHUP);
+        let got = rx.recv_timeout(RECV);
+        sigchan::stop(&tx);
+        let _ = done_tx.send(got);
+    });
+    let got = done_rx
+        .recv_timeout(RECV)
+        .expect("sigchan no longer answers: the signal thread is stuck or dead");
+    assert_eq!(got.unwrap(), SIGHUP);
+}
+
+#[test]
+fn a_waker_that_drops_the_stream_does_not_deadlock_the_signal_thread() {
+    isolated(|| {
+        let mut stream = SignalStream::new(&[SIGUSR1]).unwrap();
+        let task = Arc::new(OrphanTask {
+            future: std::sync::Mutex::new(None),
+        });
+        *task.future.lock().unwrap() = Some(Box::pin(async move {
+            stream.recv().await;
+        }));
+        {
+            let waker = Waker::from(task.clone());
+            let mut slot = task.future.lock().unwrap();
+            let poll = slot
+                .as_mut()
+                .unwrap()
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker));
+            assert!(poll.is_pending());
+        }
+        // Only the waker inside the stream keeps the task alive now.
+        drop(task);
+        raise_process(SIGUSR1);
+        wait_until("the dropped stream let go of USR1", || {
+            kernel_action(libc::SIGUSR1).handler == libc::SIG_DFL
+        });
+        sigchan_still_answers();
+    });
+}
+
+struct Panicking;
+
+impl Wake for Panicking {
+    fn wake(self: Arc<Self>) {
+        panic!("waker panics on purpose");
+    }
+}
+
+#[test]
+fn a_panicking_waker_is_contained_and_reported_once() {
+    let out = run_in_child(|| {
+        let mut streams: Vec<_> = (0..2)
+            .map(|_| SignalStream::new(&[SIGUSR1]).unwrap())
+            .collect();
+        let waker = Waker::from(Arc::new(Panicking));
+        for s in &mut streams {
+            let poll = Pin::new(s).poll_next(&mut Context::from_waker(&waker));
+            assert!(poll.is_pending());
+        }
+        raise_process(SIGUSR1);
+        // Both wakers panicked on the signal thread; it lives on and still delivers.
+        sigchan_still_answers();
+        assert!(thread_names().iter().any(|n| n == "sigchan"));
+        for s in &mut streams {
+            let noop = Waker::noop();
+            let poll = Pin::new(s).poll_next(&mut Context::from_waker(noop));
+            assert_eq!(poll, Poll::Ready(Some(SIGUSR1)));
+        }
+    });
+    out.assert_success();
+    let reports = out.stderr.matches("sigchan: a waker").count();
+    assert_eq!(reports, 1, "reported once: {}", out.stderr);
+}

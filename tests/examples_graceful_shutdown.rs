@@ -11,6 +11,9 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
+/// Deadline for what must happen: only a hang reaches it.
+const HANG: Duration = Duration::from_secs(180);
+
 #[derive(Debug, PartialEq, Eq)]
 enum Outcome {
     /// Status 200 and exactly Content-Length bytes of body.
@@ -26,7 +29,7 @@ fn request(addr: SocketAddr, path: &str) -> Outcome {
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else {
         return Outcome::NotAccepted;
     };
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.set_read_timeout(Some(HANG)).unwrap();
     if write!(s, "GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").is_err() {
         return Outcome::NotAccepted;
     }
@@ -54,7 +57,7 @@ fn request(addr: SocketAddr, path: &str) -> Outcome {
 
 fn start() -> (Running, SocketAddr) {
     let mut server = Running::start("graceful_shutdown", &["127.0.0.1:0"]);
-    let line = server.expect_line("listening on", Duration::from_secs(30));
+    let line = server.expect_line("listening on", HANG);
     let addr = line.split_whitespace().nth(2).unwrap().parse().unwrap();
     (server, addr)
 }
@@ -81,13 +84,13 @@ fn sigterm_drains_every_accepted_request_and_exits_zero() {
             std::thread::spawn(move || (request(addr, "/slow?ms=200"), Instant::now()))
         })
         .collect();
-    server.expect_line("stopped accepting after SIGTERM", Duration::from_secs(10));
+    server.expect_line("stopped accepting after SIGTERM", HANG);
     // The listening socket is shut: new connections are refused from now on.
     for _ in 0..5 {
         assert_eq!(request(addr, "/"), Outcome::NotAccepted);
     }
-    let summary = server.expect_line("accepted", Duration::from_secs(30));
-    let status = server.wait(Duration::from_secs(30));
+    let summary = server.expect_line("accepted", HANG);
+    let status = server.wait(HANG);
     assert!(status.success(), "exit status {status}");
 
     let results: Vec<(Outcome, Instant)> = clients
@@ -134,16 +137,15 @@ fn a_second_sigint_during_the_drain_kills_at_once() {
     // Give the request time to be accepted, then ask for a graceful stop.
     std::thread::sleep(Duration::from_millis(300));
     server.signal(libc::SIGINT);
-    server.expect_line("stopped accepting after SIGINT", Duration::from_secs(10));
-    let second = Instant::now();
+    server.expect_line("stopped accepting after SIGINT", HANG);
     server.signal(libc::SIGINT);
-    let status = server.wait(Duration::from_secs(5));
+    // Death by SIGINT (not the drain's exit 0) is what shows the second signal forced it.
+    let status = server.wait(HANG);
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&status),
         Some(libc::SIGINT),
         "{status}"
     );
-    assert!(second.elapsed() < Duration::from_secs(5));
     // The killed server's request was cut off: never a complete response.
     assert_ne!(slow.join().unwrap(), Outcome::Complete);
 }

@@ -134,3 +134,312 @@ fn init_is_idempotent_and_keeps_signals_the_caller_had_blocked() {
         );
     });
 }
+
+/// The signals `init` blocked on `thread`, as they stand in its `/proc` status.
+fn pending_on(tid: i32) -> u64 {
+    proc_status_mask("SigPnd", Some(tid))
+}
+
+/// Runs `f` on a new worker thread (which inherits init's block) and returns its tid and a
+/// sender that ends it.
+fn worker() -> (
+    i32,
+    crossbeam_channel::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let (tid_tx, tid_rx) = crossbeam_channel::bounded(1);
+    let (end_tx, end_rx) = crossbeam_channel::bounded::<()>(1);
+    let h = std::thread::spawn(move || {
+        tid_tx.send(gettid()).unwrap();
+        let _ = end_rx.recv();
+    });
+    (tid_rx.recv().unwrap(), end_tx, h)
+}
+
+#[test]
+fn raise_reaches_subscribers_in_init_mode_where_libc_raise_stays_stuck() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        // libc::raise is thread-directed: on this masked thread it stays pending for ever.
+        // SAFETY: raise on our own thread.
+        unsafe { libc::raise(libc::SIGUSR1) };
+        assert_ne!(
+            pending_on(gettid()) & bit(SIGUSR1),
+            0,
+            "libc::raise is stuck"
+        );
+        assert!(rx.try_recv().is_err());
+        // sigchan::raise unblocks it for the call: the pending one and the new one are
+        // taken here (the kernel merges two pending USR1), and delivered.
+        sigchan::raise(SIGUSR1).unwrap();
+        assert_eq!(expect_signal(&rx, "USR1 from sigchan::raise"), SIGUSR1);
+        assert_eq!(pending_on(gettid()) & bit(SIGUSR1), 0);
+        // The block is back.
+        assert_ne!(proc_status_mask("SigBlk", Some(gettid())) & bit(SIGUSR1), 0);
+    });
+}
+
+#[test]
+fn raise_of_an_unsubscribed_term_terminates_in_init_mode() {
+    let out = run_in_child(|| {
+        sigchan::init().unwrap();
+        let (tx, _rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        sigchan::raise(SIGTERM).unwrap();
+        write_stderr("survived sigchan::raise(SIGTERM)\n");
+    });
+    out.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn raise_of_an_unsubscribed_term_terminates_in_default_mode() {
+    let out = run_in_child(|| {
+        sigchan::raise(SIGTERM).unwrap();
+        write_stderr("survived sigchan::raise(SIGTERM)\n");
+    });
+    out.assert_killed_by(libc::SIGTERM);
+}
+
+#[test]
+fn raise_refuses_reserved_signals_and_keeps_a_block_the_program_made() {
+    isolated(|| {
+        let reserved = Signal::new(32).unwrap();
+        assert!(matches!(
+            sigchan::raise(reserved),
+            Err(sigchan::Error::Reserved(_))
+        ));
+        // Blocked by the program itself: raise leaves it pending, as libc::raise does.
+        thread_mask(libc::SIG_BLOCK, sigchan::SIGUSR2);
+        sigchan::init().unwrap();
+        sigchan::raise(sigchan::SIGUSR2).unwrap();
+        assert_ne!(pending_on(gettid()) & bit(sigchan::SIGUSR2), 0);
+    });
+}
+
+/// `pthread_kill` and `tgkill` at a worker: only that thread can take the signal, and it
+/// blocks it, so it stays pending there (documented in `init`); the documented alternatives
+/// (`kill` to the process, `sigchan::raise` on the worker) reach the subscriber.
+#[test]
+fn signals_aimed_at_a_masked_worker_stay_pending_and_the_alternatives_deliver() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR1, sigchan::SIGUSR2]).unwrap();
+        let (tid, end, h) = worker();
+        raise_thread(tid, SIGUSR1); // tgkill
+        let (ptx, prx) = crossbeam_channel::bounded(1);
+        let pk = std::thread::spawn(move || {
+            // SAFETY: pthread_self of a live thread, signalled by itself's sibling below.
+            ptx.send(unsafe { libc::pthread_self() }).unwrap();
+            std::thread::park();
+        });
+        let pthread = prx.recv().unwrap();
+        // SAFETY: the thread is parked, alive until unparked below.
+        assert_eq!(unsafe { libc::pthread_kill(pthread, libc::SIGUSR2) }, 0);
+        wait_until("USR1 pending on the worker", || {
+            pending_on(tid) & bit(SIGUSR1) != 0
+        });
+        assert!(
+            rx.try_recv().is_err(),
+            "a thread-directed signal was delivered"
+        );
+        // Alternatives.
+        raise_process(SIGUSR1);
+        assert_eq!(expect_signal(&rx, "kill to the process"), SIGUSR1);
+        pk.thread().unpark();
+        pk.join().unwrap();
+        drop(end);
+        h.join().unwrap();
+    });
+}
+
+/// A timer aimed at a masked worker with SIGEV_THREAD_ID stays pending there; the same
+/// timer with SIGEV_SIGNAL (process-directed) is delivered.
+#[test]
+fn a_thread_id_timer_at_a_worker_stays_pending_and_a_process_timer_delivers() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let rt = Signal::rtmin(5).unwrap();
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[rt]).unwrap();
+        let (tid, end, h) = worker();
+        let fire = |notify: i32, tid: i32| {
+            // SAFETY: a zeroed sigevent filled for timer_create; the timer is armed once
+            // for 1 ms and deleted after it fired.
+            unsafe {
+                let mut ev: libc::sigevent = std::mem::zeroed();
+                ev.sigev_notify = notify;
+                ev.sigev_signo = rt.as_raw();
+                ev.sigev_notify_thread_id = tid;
+                let mut timer: libc::timer_t = std::mem::zeroed();
+                assert_eq!(
+                    libc::timer_create(libc::CLOCK_MONOTONIC, &mut ev, &mut timer),
+                    0
+                );
+                let spec = libc::itimerspec {
+                    it_interval: libc::timespec {
+                        tv_sec: 0,
+                        tv_nsec: 0,
+                    },
+                    it_value: libc::timespec {
+                        tv_sec: 0,
+                        tv_nsec: 1_000_000,
+                    },
+                };
+                assert_eq!(
+                    libc::timer_settime(timer, 0, &spec, std::ptr::null_mut()),
+                    0
+                );
+                timer
+            }
+        };
+        let t1 = fire(libc::SIGEV_THREAD_ID, tid);
+        wait_until("the timer signal pending on the worker", || {
+            pending_on(tid) & bit(rt) != 0
+        });
+        assert!(rx.try_recv().is_err());
+        let t2 = fire(libc::SIGEV_SIGNAL, 0);
+        assert_eq!(expect_signal(&rx, "SIGEV_SIGNAL timer"), rt);
+        // SAFETY: deleting the timers made above.
+        unsafe {
+            libc::timer_delete(t1);
+            libc::timer_delete(t2);
+        }
+        drop(end);
+        h.join().unwrap();
+    });
+}
+
+/// SIGPIPE is raised on the writing thread: init does not block it, so a write to a broken
+/// pipe from a worker reaches a SIGPIPE subscriber and nothing is left pending.
+#[test]
+fn sigpipe_from_a_worker_write_is_delivered_in_init_mode() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        assert_eq!(
+            proc_status_mask("SigBlk", Some(gettid())) & bit(sigchan::SIGPIPE),
+            0
+        );
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[sigchan::SIGPIPE]).unwrap();
+        let tid = std::thread::spawn(|| {
+            let mut fds = [0; 2];
+            // SAFETY: a pipe whose read end we close, then a write that fails with EPIPE.
+            unsafe {
+                assert_eq!(libc::pipe(fds.as_mut_ptr()), 0);
+                libc::close(fds[0]);
+                let r = libc::write(fds[1], b"x".as_ptr().cast(), 1);
+                assert_eq!(r, -1);
+                libc::close(fds[1]);
+            }
+            gettid()
+        })
+        .join()
+        .unwrap();
+        let _ = tid;
+        assert_eq!(
+            expect_signal(&rx, "SIGPIPE from a worker"),
+            sigchan::SIGPIPE
+        );
+        assert_eq!(proc_status_mask("ShdPnd", None) & bit(sigchan::SIGPIPE), 0);
+    });
+}
+
+/// With SIGPIPE at its default (a program that wants to die on a broken pipe, like `head`
+/// users expect), a worker's write kills the process in init mode as it would without it.
+#[test]
+fn sigpipe_at_its_default_still_kills_in_init_mode() {
+    let out = run_in_child(|| {
+        set_disposition(libc::SIGPIPE, libc::SIG_DFL);
+        sigchan::init().unwrap();
+        std::thread::spawn(|| {
+            let mut fds = [0; 2];
+            // SAFETY: as above.
+            unsafe {
+                libc::pipe(fds.as_mut_ptr());
+                libc::close(fds[0]);
+                libc::write(fds[1], b"x".as_ptr().cast(), 1);
+            }
+        })
+        .join()
+        .unwrap();
+        write_stderr("survived a broken pipe\n");
+    });
+    out.assert_killed_by(libc::SIGPIPE);
+}
+
+#[test]
+fn init_after_threads_started_is_refused_and_changes_nothing() {
+    isolated(|| {
+        let (end, ended) = crossbeam_channel::bounded::<()>(0);
+        let others: Vec<_> = (0..2)
+            .map(|_| {
+                let ended = ended.clone();
+                std::thread::spawn(move || {
+                    let _ = ended.recv();
+                })
+            })
+            .collect();
+        let before = proc_status_mask("SigBlk", Some(gettid()));
+        match sigchan::init() {
+            Err(sigchan::Error::TooLate { threads }) => assert_eq!(threads, 2),
+            other => panic!("expected TooLate, got {other:?}"),
+        }
+        let msg = sigchan::init().unwrap_err().to_string();
+        assert!(msg.contains("2 other thread(s)"), "{msg}");
+        assert_eq!(proc_status_mask("SigBlk", Some(gettid())), before);
+        assert!(!thread_names().iter().any(|n| n == "sigchan"));
+        drop(end);
+        for t in others {
+            t.join().unwrap();
+        }
+        // Once they are gone, init works (sigchan's own thread is never counted).
+        let (tx, _rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        sigchan::init().unwrap();
+        // And a repeat call from a thread started after init is harmless.
+        std::thread::spawn(|| sigchan::init().unwrap())
+            .join()
+            .unwrap();
+    });
+}
+
+/// The case: `init()` inside a multi-threaded tokio runtime used to return Ok with
+/// the workers unmasked. It reports how many threads run; before the runtime it holds for
+/// every worker.
+#[test]
+fn init_inside_a_tokio_runtime_is_refused_and_before_it_masks_the_workers() {
+    isolated(|| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let err = rt.block_on(async { sigchan::init() }).unwrap_err();
+        assert!(
+            matches!(err, sigchan::Error::TooLate { threads } if threads >= 2),
+            "{err:?}"
+        );
+        drop(rt);
+    });
+    isolated(|| {
+        sigchan::init().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let masks: Vec<u64> = rt.block_on(async {
+            let mut v = Vec::new();
+            for _ in 0..4 {
+                v.push(
+                    tokio::task::spawn(async { proc_status_mask("SigBlk", Some(gettid())) })
+                        .await
+                        .unwrap(),
+                );
+            }
+            v
+        });
+        assert!(masks.iter().all(|m| m & bit(SIGTERM) != 0), "{masks:x?}");
+    });
+}

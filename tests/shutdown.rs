@@ -141,3 +141,31 @@ fn bad_signals_change_nothing() {
         assert_eq!(kernel_action(libc::SIGINT).handler, libc::SIG_DFL);
     });
 }
+
+/// `shutdown_on(&[])` means the requests to end the process: a child ending (SIGCHLD) or a
+/// terminal resize (SIGWINCH) leaves it untriggered and their dispositions untouched; a
+/// SIGTERM triggers it.
+#[test]
+fn empty_list_means_termination_requests_not_sigchld_or_sigwinch() {
+    isolated(|| {
+        let shutdown = sigchan::shutdown_on(&[]).unwrap();
+        assert_eq!(kernel_action(libc::SIGCHLD).handler, libc::SIG_DFL);
+        assert_eq!(kernel_action(libc::SIGWINCH).handler, libc::SIG_DFL);
+        assert_eq!(kernel_action(libc::SIGPIPE).handler, libc::SIG_IGN);
+        let child = spawn_forked(|| {});
+        wait_pid(child, false).assert_success();
+        // Not caught at all: they take their default action (ignore) in the kernel.
+        raise_process(sigchan::SIGWINCH);
+        assert!(!shutdown.is_triggered());
+        assert_eq!(sigchan::stats(sigchan::SIGWINCH), sigchan::Stats::default());
+        assert_eq!(sigchan::stats(sigchan::SIGCHLD), sigchan::Stats::default());
+        for sig in [SIGINT, SIGTERM, sigchan::SIGHUP, sigchan::SIGQUIT, SIGUSR1] {
+            assert_ne!(kernel_action(sig.as_raw()).handler, libc::SIG_DFL, "{sig}");
+        }
+        raise_process(SIGTERM);
+        assert_eq!(shutdown.wait(), Some(SIGTERM));
+        for sig in sigchan::SignalSet::termination_requests() {
+            assert!(!sig.is_synchronous() && !sig.is_realtime(), "{sig}");
+        }
+    });
+}

@@ -3,6 +3,7 @@
 //! Reaping: every child that has ended, without blocking.
 
 use crate::listen::FIRST_FD;
+use sigchan::process::CommandExt as _;
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::RawFd;
@@ -38,8 +39,11 @@ impl Launcher {
             cmd.current_dir(dir);
         }
         let fds = self.fds.clone();
-        // std clears the signal mask and restores SIGPIPE's default in the child before this
-        // runs, so the worker does not inherit start_server's blocked signals (sigchan::init).
+        // start_server runs sigchan::init: every thread blocks the asynchronous signals, and
+        // std passes the spawning thread's mask to the child. The worker must start with the
+        // mask and dispositions it would have had without sigchan, or it could not be
+        // stopped with TERM.
+        cmd.restore_signals();
         // SAFETY: the closure runs in the forked child before exec and only calls dup2, which
         // is async-signal-safe; `fds` was allocated before the fork and is only read.
         unsafe {

@@ -4,7 +4,7 @@
 
 mod harness;
 
-use harness::{run, scratch, secs, worker, StartServer};
+use harness::{run, scratch, worker, StartServer, HANG};
 use std::net::TcpListener;
 
 #[track_caller]
@@ -128,7 +128,7 @@ fn a_second_start_server_on_the_same_pid_file_is_refused() {
             &worker,
         ],
     );
-    first.wait_only(1, secs(10));
+    first.wait_only(1, HANG);
     let pid_before = std::fs::read_to_string(dir.join("pid")).unwrap();
     let msg = format!("locked by another start_server (pid {})", first.pid());
     fails_with(

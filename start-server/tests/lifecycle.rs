@@ -6,7 +6,7 @@
 mod harness;
 
 use harness::common::{proc_status_mask, process_status_mask};
-use harness::{get, get_unix, read_status, run, scratch, secs, worker, StartServer};
+use harness::{get, get_unix, read_status, run, scratch, worker, StartServer, HANG};
 use std::time::Duration;
 
 fn worker_args<'a>(worker: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
@@ -27,12 +27,12 @@ fn a_worker_that_dies_on_its_own_is_replaced() {
     let worker = worker();
     let mut ss = StartServer::start(&dir, &worker_args(&worker, &[]));
     let port = ss.port();
-    let first = ss.wait_only(1, secs(10));
+    let first = ss.wait_only(1, HANG);
     assert_eq!(get(port, "/").unwrap().generation, 1);
     // SAFETY: kill to a worker of our start_server.
     assert_eq!(unsafe { libc::kill(first, libc::SIGKILL) }, 0);
-    ss.expect_line(&format!("worker {first} died unexpectedly"), secs(10));
-    let second = ss.wait_only(2, secs(10));
+    ss.expect_line(&format!("worker {first} died unexpectedly"), HANG);
+    let second = ss.wait_only(2, HANG);
     assert_ne!(first, second);
     assert_eq!(get(port, "/").unwrap().generation, 2);
     std::fs::remove_dir_all(&dir).unwrap();
@@ -44,7 +44,7 @@ fn sigterm_lets_accepted_requests_finish_then_exits_0() {
     let worker = worker();
     let mut ss = StartServer::start(&dir, &worker_args(&worker, &[]));
     let port = ss.port();
-    ss.wait_only(1, secs(10));
+    ss.wait_only(1, HANG);
     let slow = std::thread::spawn(move || get(port, "/slow?ms=1500"));
     // Give the request time to be accepted (not asserted: the response below is).
     std::thread::sleep(Duration::from_millis(300));
@@ -54,10 +54,10 @@ fn sigterm_lets_accepted_requests_finish_then_exits_0() {
         .unwrap()
         .expect("the accepted request was cut off");
     assert_eq!(response.generation, 1);
-    let status = ss.wait(secs(20));
+    let status = ss.wait(HANG);
     assert!(status.success(), "start_server exited with {status}");
-    ss.expect_line("received SIGTERM, sending SIGTERM to all workers", secs(1));
-    ss.expect_line("drained: served 1", secs(1));
+    ss.expect_line("received SIGTERM, sending SIGTERM to all workers", HANG);
+    ss.expect_line("drained: served 1", HANG);
     assert!(!dir.join("status").exists() && !dir.join("pid").exists());
     assert!(get(port, "/").is_err(), "still accepting after exit");
     std::fs::remove_dir_all(&dir).unwrap();
@@ -79,18 +79,18 @@ fn a_second_sigint_kills_a_worker_that_ignores_sigterm() {
             stubborn,
         ],
     );
-    ss.wait_only(1, secs(10));
+    ss.wait_only(1, HANG);
     ss.signal(libc::SIGINT);
-    ss.expect_line("received SIGINT, sending SIGTERM to all workers", secs(5));
+    ss.expect_line("received SIGINT, sending SIGTERM to all workers", HANG);
     assert!(
         ss.child.try_wait().unwrap().is_none(),
         "exited with a worker alive"
     );
     ss.signal(libc::SIGINT);
-    ss.expect_line("sending SIGKILL", secs(5));
-    let status = ss.wait(secs(10));
+    ss.expect_line("sending SIGKILL", HANG);
+    let status = ss.wait(HANG);
     assert!(status.success(), "start_server exited with {status}");
-    ss.expect_line("signal: 9 (SIGKILL)", secs(1));
+    ss.expect_line("signal: 9 (SIGKILL)", HANG);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -101,12 +101,12 @@ fn a_broken_release_never_replaces_the_running_generation() {
     let worker = worker();
     let mut ss = StartServer::start(&dir, &worker_args(&worker, &["--envdir=env"]));
     let port = ss.port();
-    let first = ss.wait_only(1, secs(10));
+    let first = ss.wait_only(1, HANG);
     // The next release fails at start (exit 3); the envdir is read before each start.
     std::fs::write(dir.join("env/HTTP_WORKER_FAIL_AT_START"), "1\n").unwrap();
     ss.signal(libc::SIGHUP);
-    ss.expect_line("seems to have failed to start, exit status: 3", secs(10));
-    ss.expect_line("seems to have failed to start, exit status: 3", secs(10));
+    ss.expect_line("seems to have failed to start, exit status: 3", HANG);
+    ss.expect_line("seems to have failed to start, exit status: 3", HANG);
     assert_eq!(
         read_status(&dir.join("status"))
             .into_iter()
@@ -120,14 +120,14 @@ fn a_broken_release_never_replaces_the_running_generation() {
     );
     // Fixed: an empty file removes the variable; the next retry comes up and takes over.
     std::fs::write(dir.join("env/HTTP_WORKER_FAIL_AT_START"), "").unwrap();
-    let status = ss.wait_status(secs(20), |s| s.len() == 1 && !s.contains_key(&1));
+    let status = ss.wait_status(HANG, |s| s.len() == 1 && !s.contains_key(&1));
     let generation = *status.keys().next().unwrap();
     assert!(
         generation >= 3,
         "at least one failed start between: {status:?}"
     );
     assert_eq!(get(port, "/").unwrap().generation, generation);
-    ss.expect_line(&format!("old worker {first} died, exit status: 0"), secs(5));
+    ss.expect_line(&format!("old worker {first} died, exit status: 0"), HANG);
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -152,7 +152,7 @@ fn workers_start_with_a_clean_signal_state_and_only_their_sockets() {
         ],
     );
     let port = ss.port();
-    let pid = ss.wait_only(1, secs(10));
+    let pid = ss.wait_only(1, HANG);
     let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
     // Look at the worker once it is `sleep`: what the shell passed on at exec.
     let proc = format!("/proc/{pid}");
@@ -217,20 +217,20 @@ fn signal_options_choose_what_workers_receive() {
         &worker_args(&worker, &["--signal-on-hup=USR1", "--signal-on-term=INT"]),
     );
     ss.port();
-    let first = ss.wait_only(1, secs(10));
+    let first = ss.wait_only(1, HANG);
     ss.signal(libc::SIGHUP);
     // http_worker does not handle SIGUSR1: the default action ends it, by that signal.
     ss.expect_line(
         &format!("old worker {first} died, signal: 10 (SIGUSR1)"),
-        secs(10),
+        HANG,
     );
-    let second = ss.wait_only(2, secs(10));
+    let second = ss.wait_only(2, HANG);
     ss.signal(libc::SIGTERM);
-    ss.expect_line("received SIGTERM, sending SIGINT to all workers", secs(5));
-    assert!(ss.wait(secs(10)).success());
+    ss.expect_line("received SIGTERM, sending SIGINT to all workers", HANG);
+    assert!(ss.wait(HANG).success());
     ss.expect_line(
         &format!("pid {second} stopped accepting after SIGINT"),
-        secs(1),
+        HANG,
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -241,7 +241,7 @@ fn restart_and_stop_commands_drive_a_running_start_server() {
     let worker = worker();
     let mut ss = StartServer::start(&dir, &worker_args(&worker, &[]));
     let port = ss.port();
-    ss.wait_only(1, secs(10));
+    ss.wait_only(1, HANG);
     let (status, err) = run(
         &dir,
         &["--restart", "--pid-file=pid", "--status-file=status"],
@@ -256,7 +256,7 @@ fn restart_and_stop_commands_drive_a_running_start_server() {
     let (status, err) = run(&dir, &["--stop", "--pid-file=pid"]);
     assert!(status.success(), "--stop failed: {err}");
     // --stop returns once start_server released its pid file, as it exits.
-    assert!(ss.wait(secs(5)).success());
+    assert!(ss.wait(HANG).success());
     assert!(!dir.join("pid").exists());
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -334,12 +334,60 @@ fn a_log_command_that_exits_does_not_take_start_server_down() {
             "exec sleep 60",
         ],
     );
-    ss.wait_only(1, secs(10));
+    ss.wait_only(1, HANG);
     for generation in 2..=3 {
         ss.signal(libc::SIGHUP);
-        ss.wait_only(generation, secs(10));
+        ss.wait_only(generation, HANG);
     }
     ss.signal(libc::SIGTERM);
-    assert!(ss.wait(secs(10)).success());
+    assert!(ss.wait(HANG).success());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The worker is a real binary started directly (no shell, whose exec could hide what the
+/// worker inherits): it starts with nothing blocked and dies by a TERM sent to it alone,
+/// and start_server replaces it.
+#[test]
+fn a_real_binary_worker_starts_unmasked_and_dies_by_term() {
+    let dir = scratch("real-binary");
+    let mut ss = StartServer::start(
+        &dir,
+        &[
+            "--port=127.0.0.1:0",
+            "--interval=0.2",
+            "--status-file=status",
+            "--pid-file=pid",
+            "--",
+            "/bin/sleep",
+            "600",
+        ],
+    );
+    let pid = ss.wait_only(1, HANG);
+    // Read it once it runs `sleep`: what it got at exec, not the forked child before it.
+    let deadline = std::time::Instant::now() + HANG;
+    while std::fs::read_to_string(format!("/proc/{pid}/comm")).map_or(true, |c| c.trim() != "sleep")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker never ran sleep"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let blocked = process_status_mask(pid, "SigBlk");
+    let server_blocked = process_status_mask(ss.pid(), "SigBlk");
+    assert_ne!(
+        server_blocked & (1 << (libc::SIGTERM - 1)),
+        0,
+        "start_server itself runs in init mode"
+    );
+    assert_eq!(blocked, 0, "the worker inherited blocked signals");
+    // SAFETY: signalling the worker start_server started for this test.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    ss.expect_line(
+        &format!("worker {pid} died unexpectedly with signal: 15"),
+        HANG,
+    );
+    let next = ss.wait_only(2, HANG);
+    assert_ne!(next, pid);
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -3,7 +3,7 @@
 
 mod harness;
 
-use harness::{get, scratch, secs, worker, StartServer};
+use harness::{get, scratch, worker, StartServer, HANG};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::SeqCst};
 use std::sync::Arc;
@@ -56,7 +56,7 @@ fn five_hups_under_load_fail_no_request() {
         ],
     );
     let port = ss.port();
-    let first = ss.wait_only(1, secs(10));
+    let first = ss.wait_only(1, HANG);
 
     let done = Arc::new(AtomicBool::new(false));
     let answered = Arc::new(AtomicU64::new(0));
@@ -71,15 +71,15 @@ fn five_hups_under_load_fail_no_request() {
     for generation in 2..=RESTARTS + 1 {
         // Let some requests reach the generation about to be replaced.
         let before = answered.load(SeqCst);
-        let deadline = Instant::now() + secs(10);
+        let deadline = Instant::now() + HANG;
         while answered.load(SeqCst) < before + 50 && Instant::now() < deadline {
             std::thread::sleep(Duration::from_millis(5));
         }
         ss.signal(libc::SIGHUP);
         // Done when the new generation is up and the old one has drained and exited.
-        pids.push(ss.wait_only(generation, secs(20)));
+        pids.push(ss.wait_only(generation, HANG));
     }
-    let deadline = Instant::now() + secs(60);
+    let deadline = Instant::now() + HANG;
     while answered.load(SeqCst) < MIN_REQUESTS && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -118,15 +118,15 @@ fn five_hups_under_load_fail_no_request() {
     );
 
     ss.signal(libc::SIGTERM);
-    let status = ss.wait(secs(20));
+    let status = ss.wait(HANG);
     assert!(status.success(), "start_server exited with {status}");
     // Every replaced generation drained and exited 0 on the SIGTERM it was sent.
     for pid in &pids[..pids.len() - 1] {
-        ss.expect_line(&format!("old worker {pid} died, exit status: 0"), secs(1));
+        ss.expect_line(&format!("old worker {pid} died, exit status: 0"), HANG);
     }
     ss.expect_line(
         &format!("worker {} died, exit status: 0", pids[RESTARTS as usize]),
-        secs(1),
+        HANG,
     );
     assert!(!dir.join("status").exists() && !dir.join("pid").exists());
     std::fs::remove_dir_all(&dir).unwrap();
