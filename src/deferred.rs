@@ -19,6 +19,8 @@ pub(crate) struct Deferred {
 }
 
 impl Deferred {
+    /// Only async streams have wakers.
+    #[cfg_attr(not(feature = "async"), allow(dead_code))]
     pub(crate) fn wake(&mut self, waker: Waker) {
         self.wakers.push(waker);
     }

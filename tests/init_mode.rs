@@ -230,25 +230,37 @@ fn signals_aimed_at_a_masked_worker_stay_pending_and_the_alternatives_deliver() 
         let (tid, end, h) = worker();
         raise_thread(tid, SIGUSR1); // tgkill
         let (ptx, prx) = crossbeam_channel::bounded(1);
+        let (pk_end, pk_ended) = crossbeam_channel::bounded::<()>(1);
         let pk = std::thread::spawn(move || {
-            // SAFETY: pthread_self of a live thread, signalled by itself's sibling below.
-            ptx.send(unsafe { libc::pthread_self() }).unwrap();
-            std::thread::park();
+            // SAFETY: pthread_self of this live thread.
+            ptx.send((unsafe { libc::pthread_self() }, gettid()))
+                .unwrap();
+            let _ = pk_ended.recv();
         });
-        let pthread = prx.recv().unwrap();
-        // SAFETY: the thread is parked, alive until unparked below.
+        let (pthread, pk_tid) = prx.recv().unwrap();
+        // SAFETY: the thread waits on pk_ended, alive until pk_end is dropped below.
         assert_eq!(unsafe { libc::pthread_kill(pthread, libc::SIGUSR2) }, 0);
-        wait_until("USR1 pending on the worker", || {
+        wait_until("USR1 pending on the tgkill'd worker", || {
             pending_on(tid) & bit(SIGUSR1) != 0
+        });
+        wait_until("USR2 pending on the pthread_kill'd worker", || {
+            pending_on(pk_tid) & bit(sigchan::SIGUSR2) != 0
         });
         assert!(
             rx.try_recv().is_err(),
             "a thread-directed signal was delivered"
         );
-        // Alternatives.
+        // Alternatives: kill to the process; sigchan::raise on a worker itself.
         raise_process(SIGUSR1);
         assert_eq!(expect_signal(&rx, "kill to the process"), SIGUSR1);
-        pk.thread().unpark();
+        std::thread::spawn(|| sigchan::raise(sigchan::SIGUSR2).unwrap())
+            .join()
+            .unwrap();
+        assert_eq!(
+            expect_signal(&rx, "sigchan::raise on a worker"),
+            sigchan::SIGUSR2
+        );
+        drop(pk_end);
         pk.join().unwrap();
         drop(end);
         h.join().unwrap();
