@@ -31,8 +31,8 @@ pub enum Error {
     /// [`init`](crate::init) was called while other threads already run: they would keep
     /// the signals unblocked, so the masked-process mode would silently hold only for
     /// threads started later. `threads` counts the threads other than the caller and
-    /// sigchan's own. Call `init` first in `main`, before spawning threads or building an
-    /// async runtime.
+    /// sigchan's own that do not already block every signal `init` blocks. Call `init`
+    /// first in `main`, before spawning threads or building an async runtime.
     TooLate {
         /// How many other threads were running.
         threads: usize,

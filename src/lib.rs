@@ -43,6 +43,9 @@
 //! - [`stats`]: arrivals, deliveries, coalesced arrivals, drops on full channels, origins lost.
 //! - Feature `async`: `stream::SignalStream` and `stream::InfoStream`, `futures_core::Stream`s
 //!   for any executor, woken by the signal thread.
+//! - [`process::CommandExt::restore_signals`]: children start as if sigchan were not there
+//!   (feature `tokio` adds it to `tokio::process::Command`); [`raise`] signals the calling
+//!   thread in either mode.
 //!
 //! ## Semantics (Go's `os/signal`, with its known bugs fixed)
 //! - Coalescing: like the kernel and Go, several arrivals of one signal before the signal
@@ -377,9 +380,10 @@ pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
 /// raises on the writing thread, is not blocked for this reason.
 ///
 /// # Errors
-/// [`Error::TooLate`] if other threads already run (counted from `/proc/self/task`; without
-/// `/proc` the check is skipped): they would keep the signals unblocked, so the mode would
-/// hold only for threads started later. Nothing has changed then. With tokio, call `init`
+/// [`Error::TooLate`] if other threads already run that do not block these signals
+/// (counted from `/proc/self/task`; without `/proc` the check is skipped): they would keep
+/// taking them, so the mode would hold only for threads started later. Nothing has changed
+/// then. A helper thread that already blocks every signal `init` blocks does not count. With tokio, call `init`
 /// before building the runtime, so not inside `#[tokio::main]`:
 ///
 /// ```no_run

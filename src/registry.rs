@@ -387,7 +387,7 @@ pub(crate) fn init() -> Result<(), Error> {
         // A repeat call (from the first caller or a thread spawned after it) changes nothing.
         let repeat = sys::mask_block(0)? & blockable == blockable && thread::running_here();
         if !repeat {
-            let others = thread::other_threads();
+            let others = thread::threads_taking_signals();
             if others > 0 {
                 return Err(Error::TooLate { threads: others });
             }

@@ -76,15 +76,56 @@ pub(crate) fn running_here() -> bool {
     OWNER.load(SeqCst) == sys::getpid()
 }
 
-/// Threads of this process other than the caller and sigchan's own; 0 when `/proc` cannot
-/// be read (the check is then skipped).
-pub(crate) fn other_threads() -> usize {
+/// The signal thread's tid (0 before it starts, and in a new process until it has one).
+static SIGNAL_TID: AtomicI32 = AtomicI32::new(0);
+
+/// Threads of this process, other than the caller and sigchan's own, that do not already
+/// block every signal `init()` blocks: the ones that would go on taking signals. A helper
+/// thread that blocks them all (as careful libraries' threads do, and qemu-user's own) does
+/// not count. 0 when `/proc` cannot be read (the check is then skipped).
+pub(crate) fn threads_taking_signals() -> usize {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0;
     };
-    let all = tasks.filter(|t| t.is_ok()).count();
-    let ours = 1 + usize::from(running_here());
-    all.saturating_sub(ours)
+    let me = sys::gettid();
+    let signal_thread = if running_here() {
+        SIGNAL_TID.load(SeqCst)
+    } else {
+        0
+    };
+    let blockable = blockable();
+    tasks
+        .filter_map(|t| t.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&tid| tid != me && tid != signal_thread)
+        .filter(|&tid| settled_mask(tid).is_some_and(|mask| mask & blockable != blockable))
+        .count()
+}
+
+/// The mask of `tid` once it is not starting: std and glibc block every signal, the fault
+/// signals too, while they create a thread, and the new thread restores its mask within
+/// microseconds. Such a mask is read again for up to 100 ms; one that stays is the
+/// thread's own (it then takes no signal). `None` if the thread is gone.
+fn settled_mask(tid: i32) -> Option<u64> {
+    let faults = crate::SignalSet::catchable()
+        .iter()
+        .filter(|s| s.is_synchronous())
+        .fold(0, |m, s| m | s.bit());
+    let mut mask = blocked_by(tid)?;
+    for _ in 0..100 {
+        if mask & faults != faults {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+        mask = blocked_by(tid)?;
+    }
+    Some(mask)
+}
+
+/// The `SigBlk` mask of thread `tid` of this process.
+fn blocked_by(tid: i32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("SigBlk:"))?;
+    u64::from_str_radix(line["SigBlk:".len()..].trim(), 16).ok()
 }
 
 /// The signal thread's stack and alternate signal stack, as `[low, high)` address ranges,
@@ -178,6 +219,7 @@ pub(crate) fn ensure_started() -> Result<bool, Error> {
 /// starts a signal thread its handlers take each signal's original action (see `rearm`).
 fn forget_parent_state() {
     OWNER.store(0, SeqCst);
+    SIGNAL_TID.store(0, SeqCst);
     set_range(&STACK, 0, 0);
     set_range(&ALT_STACK, 0, 0);
     // With the signals blocked, so no handler in the child touches the queue meanwhile.
@@ -215,6 +257,7 @@ pub(crate) fn sync() {
 
 fn run() {
     IS_SIGNAL_THREAD.with(|t| t.set(true));
+    SIGNAL_TID.store(sys::gettid(), SeqCst);
     record_stacks();
     loop {
         let ticket = lock(&CONTROL).requested;

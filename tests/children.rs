@@ -196,17 +196,16 @@ fn raw_fork_then_restore_signals_in_child_then_exec() {
         let prog = std::ffi::CString::new("/bin/sleep").unwrap();
         let arg = std::ffi::CString::new("30").unwrap();
         let argv: [*const libc::c_char; 3] = [prog.as_ptr(), arg.as_ptr(), std::ptr::null()];
+        let pid = raw_fork_syscall();
         // SAFETY: the child makes only async-signal-safe calls before exec or _exit.
-        let pid = unsafe {
-            let pid = libc::syscall(libc::SYS_fork) as i32;
+        unsafe {
             if pid == 0 {
                 if sigchan::process::restore_signals_in_child().is_ok() {
                     libc::execv(prog.as_ptr(), argv.as_ptr());
                 }
                 libc::_exit(127);
             }
-            pid
-        };
+        }
         assert!(pid > 0);
         assert_eq!(exec_status(pid, "SigBlk"), 0);
         term_and_wait(pid).assert_killed_by(libc::SIGTERM);

@@ -124,10 +124,9 @@ fn a_raw_fork_child_neither_hangs_nor_holds_signals() {
     });
 }
 
-/// `syscall(SYS_fork)`: a child without glibc's fork handlers.
+/// A child without glibc's fork handlers, running `f`.
 fn raw_fork(f: impl FnOnce()) -> i32 {
-    // SAFETY: the raw fork syscall; the child runs f and _exits, the parent returns.
-    let pid = unsafe { libc::syscall(libc::SYS_fork) } as i32;
+    let pid = raw_fork_syscall();
     assert!(pid >= 0, "fork failed");
     if pid == 0 {
         let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();

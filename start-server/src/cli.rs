@@ -15,6 +15,8 @@ use std::time::Duration;
 const AUTO_RESTART_DEFAULT: Duration = Duration::from_secs(360);
 /// Server::Starter's default `--kill-old-delay` when auto-restart is on (otherwise 0).
 const KILL_OLD_DELAY_AUTO: Duration = Duration::from_secs(5);
+/// The shortest automatic restart period accepted.
+const MIN_AUTO_RESTART: Duration = Duration::from_secs(1);
 
 /// start_server: a superdaemon for hot-deploying server programs (Server::Starter's protocol).
 ///
@@ -41,7 +43,7 @@ pub struct Options {
     pub ports: Vec<PortSpec>,
 
     /// Path of a unix socket to listen on. Repeatable.
-    #[arg(long = "path", value_name = "PATH")]
+    #[arg(long = "path", value_name = "PATH", value_parser = parse_path)]
     pub paths: Vec<PathBuf>,
 
     /// Seconds a new generation must stay up before the old one is signalled; also the
@@ -63,6 +65,11 @@ pub struct Options {
     pub kill_old_delay: Option<Duration>,
 
     /// Write start_server's pid to this file (locked while it runs, removed at exit).
+    /// SIGKILL an old worker still running this long after it was sent --signal-on-hup (or
+    /// the stop signal), so workers that ignore it cannot pile up; 0: never.
+    #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds)]
+    pub kill_old_timeout: Duration,
+
     #[arg(long, value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
 
@@ -97,7 +104,7 @@ pub struct Options {
 
     /// Seconds between automatic restarts (default 360). Env AUTO_RESTART_INTERVAL
     /// overrides it.
-    #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
+    #[arg(long, value_name = "SECONDS", value_parser = parse_interval)]
     pub auto_restart_interval: Option<Duration>,
 
     /// Listen backlog of every socket (default SOMAXCONN).
@@ -164,7 +171,9 @@ impl Options {
             Some(v) => !matches!(v.trim(), "" | "0"),
             None => self.enable_auto_restart.is_some_and(|v| v != 0),
         };
-        let every = seconds("AUTO_RESTART_INTERVAL")?
+        let every = env("AUTO_RESTART_INTERVAL")
+            .map(|v| parse_interval(&v).map_err(|e| format!("AUTO_RESTART_INTERVAL: {e}")))
+            .transpose()?
             .or(self.auto_restart_interval)
             .unwrap_or(AUTO_RESTART_DEFAULT);
         let default_delay = if auto {
@@ -181,6 +190,7 @@ impl Options {
             auto_restart: auto.then_some(every),
             signal_on_hup: self.signal_on_hup,
             signal_on_term: self.signal_on_term,
+            kill_old_timeout: (!self.kill_old_timeout.is_zero()).then_some(self.kill_old_timeout),
         })
     }
 }
@@ -198,6 +208,32 @@ pub fn parse_seconds(s: &str) -> Result<Duration, String> {
 }
 
 /// A signal name or number: `TERM`, `SIGTERM`, `term`, `15`.
+/// A period that must not be zero: `--auto-restart-interval=0` would start a generation
+/// every `--interval`.
+pub fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_seconds(s)?;
+    if d < MIN_AUTO_RESTART {
+        return Err(format!(
+            "'{s}' seconds is too short for an automatic restart (at least {:?})",
+            MIN_AUTO_RESTART
+        ));
+    }
+    Ok(d)
+}
+
+/// A `--path`: `;` and `=` would make SERVER_STARTER_PORT (`path=fd;path=fd`) ambiguous.
+pub fn parse_path(s: &str) -> Result<PathBuf, String> {
+    if s.is_empty() {
+        return Err("an empty --path".into());
+    }
+    if s.contains([';', '=']) {
+        return Err(format!(
+            "'{s}' contains ';' or '=', which SERVER_STARTER_PORT uses as separators"
+        ));
+    }
+    Ok(PathBuf::from(s))
+}
+
 pub fn parse_signal(s: &str) -> Result<Signal, String> {
     s.trim()
         .parse::<Signal>()

@@ -1,9 +1,8 @@
 //! `--restart` and `--stop`: commands for a start_server that is already running, found
-//! through its pid file.
+//! through its pid file, which is trusted only as far as `files::read_running` proves it.
 
-use crate::files::{read_generations, read_pid};
+use crate::files::{read_generations, read_running};
 use crate::log::say;
-use std::fs::File;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::path::Path;
@@ -32,7 +31,7 @@ fn alive(pid: i32) -> bool {
 /// one listed before (Server::Starter waits for exactly the next number, which never comes
 /// when a new worker had to be started twice).
 pub fn restart(pid_file: &Path, status_file: &Path) -> io::Result<()> {
-    let pid = read_pid(pid_file)?;
+    let pid = read_running(pid_file)?.pid;
     let before = read_generations(status_file).map_err(|e| {
         io::Error::new(
             e.kind(),
@@ -69,10 +68,8 @@ pub fn restart(pid_file: &Path, status_file: &Path) -> io::Result<()> {
 /// Sends SIGTERM and waits until start_server has exited: it holds a lock on its pid file
 /// for as long as it runs, so taking that lock is the wait.
 pub fn stop(pid_file: &Path) -> io::Result<()> {
-    let file = File::open(pid_file).map_err(|e| {
-        io::Error::new(e.kind(), format!("cannot open {}: {e}", pid_file.display()))
-    })?;
-    let pid = read_pid(pid_file)?;
+    let running = read_running(pid_file)?;
+    let (pid, file) = (running.pid, running.file);
     say!(
         "stop_server (pid:{}) stopping now (pid:{pid})...",
         std::process::id()

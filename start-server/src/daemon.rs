@@ -1,31 +1,26 @@
 //! `--log-file` (a file, or a command's stdin) and `--daemonize`. Both run before
 //! sigchan::init starts the signal thread: forking is only simple while there is one thread.
 
-use std::fs::OpenOptions;
+use crate::logger;
+use crate::safe_file::{self, Access};
 use std::io;
 use std::os::fd::{AsRawFd, IntoRawFd, RawFd};
-use std::process::{Command, Stdio};
+use std::path::Path;
 
-/// Opens the log: `| cmd args` runs `sh -c 'cmd args'` and returns its stdin; anything else
-/// is a file opened for appending. Returns the descriptor to send stdout and stderr to.
-pub fn open_log(spec: &str) -> io::Result<RawFd> {
+/// Mode of a log file start_server creates: the log may hold what workers print.
+const LOG_MODE: u32 = 0o640;
+
+/// Opens the log: `| cmd args` makes the pipe a relay will feed to `sh -c 'cmd args'`
+/// (see `logger`); anything else is a file opened for appending, without following a link
+/// or blocking on a FIFO, and only if it is ours (see `safe_file`; `/dev/null` is allowed).
+/// Returns the descriptor to send stdout and stderr to.
+pub fn open_log(spec: &str) -> io::Result<(RawFd, Option<logger::Pending>)> {
     if let Some(cmd) = spec.trim_start().strip_prefix('|') {
-        let child = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(cmd.trim())
-            .stdin(Stdio::piped())
-            .spawn()
-            .map_err(|e| io::Error::new(e.kind(), format!("cannot run log command {cmd}: {e}")))?;
-        let stdin = child.stdin.expect("stdin was piped");
-        // The log command lives as long as start_server; it is reaped like any other child.
-        return Ok(stdin.into_raw_fd());
+        let (fd, pending) = logger::pipe(cmd)?;
+        return Ok((fd, Some(pending)));
     }
-    let file = OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(spec)
-        .map_err(|e| io::Error::new(e.kind(), format!("cannot open log file {spec}: {e}")))?;
-    Ok(file.into_raw_fd())
+    let file = safe_file::open(Path::new(spec), Access::Append, LOG_MODE, "log file", true)?;
+    Ok((file.into_raw_fd(), None))
 }
 
 /// Points stdout and stderr (ours, and so every worker's) at `fd`, then closes `fd`.

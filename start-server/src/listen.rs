@@ -89,8 +89,20 @@ impl PortSpec {
 pub struct Listener {
     pub key: String,
     pub socket: Socket,
-    /// The file a unix socket was bound to, removed when start_server exits.
+    /// The file a unix socket was bound to, removed when start_server exits if it is still
+    /// the same file (device and inode): never another instance's socket.
     pub unix_path: Option<PathBuf>,
+    unix_identity: Option<(u64, u64)>,
+    /// What to bind again if a worker shuts the socket down.
+    spec: Bind,
+    backlog: i32,
+}
+
+#[derive(Clone)]
+enum Bind {
+    /// The address actually bound (the port the kernel chose, for a port 0).
+    Tcp(SocketAddr),
+    Unix(PathBuf),
 }
 
 impl Listener {
@@ -113,22 +125,86 @@ pub fn bind_all(ports: &[PortSpec], paths: &[PathBuf], backlog: i32) -> io::Resu
     let above = FIRST_FD + listeners.len() as RawFd;
     for l in &mut listeners {
         if l.fd() < above {
-            // SAFETY: F_DUPFD_CLOEXEC on a descriptor we own returns a new descriptor or -1.
-            let fd = unsafe { libc::fcntl(l.fd(), libc::F_DUPFD_CLOEXEC, above) };
-            if fd < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // SAFETY: fd is a fresh descriptor owned by nothing else.
-            l.socket = unsafe { Socket::from_raw_fd(fd) };
+            l.socket = dup_above(&l.socket, above)?;
         }
     }
     Ok(listeners)
 }
 
+/// A close-on-exec copy of `socket` at a descriptor >= `above`.
+fn dup_above(socket: &Socket, above: RawFd) -> io::Result<Socket> {
+    // SAFETY: F_DUPFD_CLOEXEC on a descriptor we own returns a new descriptor or -1.
+    let fd = unsafe { libc::fcntl(socket.as_raw_fd(), libc::F_DUPFD_CLOEXEC, above) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor owned by nothing else.
+    Ok(unsafe { Socket::from_raw_fd(fd) })
+}
+
+impl Listener {
+    /// Still listening? A worker that calls `shutdown(2)` on the shared socket (as a
+    /// standalone server may, to wake its own accept) leaves it closed for every later
+    /// generation.
+    pub fn is_listening(&self) -> bool {
+        let mut on: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: SO_ACCEPTCONN writes one int into `on`.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ACCEPTCONN,
+                (&mut on as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        r == 0 && on != 0
+    }
+
+    /// Binds the same address again (a shut-down TCP socket has lost its port: `listen`
+    /// on it again would pick another), at the same descriptor number, so the descriptor
+    /// the next worker gets and SERVER_STARTER_PORT stay as they were.
+    pub fn revive(&mut self) -> io::Result<()> {
+        let key = self.key.clone();
+        let context =
+            |e: io::Error| io::Error::new(e.kind(), format!("cannot listen on {key} again: {e}"));
+        let fresh = match &self.spec {
+            Bind::Tcp(addr) => bind_tcp_addr(*addr, &self.key, self.backlog).map_err(context)?,
+            Bind::Unix(path) => {
+                self.remove_own_socket_file();
+                bind_unix(path, self.backlog).map_err(context)?
+            }
+        };
+        // SAFETY: dup3 onto our own descriptor number, replacing the dead socket.
+        if unsafe { libc::dup3(fresh.fd(), self.fd(), libc::O_CLOEXEC) } < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        self.unix_identity = fresh.unix_identity;
+        Ok(())
+    }
+
+    fn remove_own_socket_file(&self) {
+        let Some(path) = &self.unix_path else { return };
+        let ours = std::fs::symlink_metadata(path)
+            .is_ok_and(|m| Some(crate::safe_file::identity(&m)) == self.unix_identity);
+        if ours {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
 fn bind_tcp(spec: &PortSpec, backlog: i32) -> io::Result<Listener> {
-    let addr = spec.resolve()?;
-    let context =
-        |e: io::Error| io::Error::new(e.kind(), format!("cannot bind {}: {e}", spec.key()));
+    let mut listener = bind_tcp_addr(spec.resolve()?, &spec.key(), backlog)?;
+    // Port 0 asked the kernel for a free port: name the one it gave.
+    if let (Bind::Tcp(bound), 0) = (&listener.spec, spec.port) {
+        listener.key = spec.with_port(bound.port()).key();
+    }
+    Ok(listener)
+}
+
+fn bind_tcp_addr(addr: SocketAddr, key: &str, backlog: i32) -> io::Result<Listener> {
+    let context = |e: io::Error| io::Error::new(e.kind(), format!("cannot bind {key}: {e}"));
     let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
     socket.set_reuse_address(true)?;
     if addr.is_ipv6() {
@@ -136,16 +212,14 @@ fn bind_tcp(spec: &PortSpec, backlog: i32) -> io::Result<Listener> {
     }
     socket.bind(&addr.into()).map_err(context)?;
     socket.listen(backlog).map_err(context)?;
-    let bound = socket.local_addr()?.as_socket().map(|a| a.port());
-    // Port 0 asked the kernel for a free port: name the one it gave.
-    let key = match bound {
-        Some(port) if spec.port == 0 => spec.with_port(port).key(),
-        _ => spec.key(),
-    };
+    let bound = socket.local_addr()?.as_socket().unwrap_or(addr);
     Ok(Listener {
-        key,
+        key: key.to_owned(),
         socket,
         unix_path: None,
+        unix_identity: None,
+        spec: Bind::Tcp(bound),
+        backlog,
     })
 }
 
@@ -153,8 +227,21 @@ fn bind_unix(path: &Path, backlog: i32) -> io::Result<Listener> {
     let shown = path.display();
     match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_socket() => {
-            say!("start_server: removing existing socket file {shown}");
-            std::fs::remove_file(path)?;
+            // Only a stale socket (nobody accepts on it) is removed: a live one belongs to
+            // another server, perhaps another start_server, and stays.
+            match std::os::unix::net::UnixStream::connect(path) {
+                Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
+                    say!("start_server: removing stale socket file {shown}");
+                    std::fs::remove_file(path)?;
+                }
+                Ok(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AddrInUse,
+                        format!("{shown} is a socket another process listens on; not removing it"),
+                    ))
+                }
+                Err(e) => return Err(io::Error::new(e.kind(), format!("{shown}: {e}"))),
+            }
         }
         Ok(_) => {
             return Err(io::Error::new(
@@ -177,10 +264,14 @@ fn bind_unix(path: &Path, backlog: i32) -> io::Result<Listener> {
     unsafe { libc::umask(saved) };
     bound.map_err(context)?;
     socket.listen(backlog).map_err(context)?;
+    let identity = std::fs::symlink_metadata(path).map(|m| crate::safe_file::identity(&m))?;
     Ok(Listener {
         key: path.to_string_lossy().into_owned(),
         socket,
         unix_path: Some(path.to_owned()),
+        unix_identity: Some(identity),
+        spec: Bind::Unix(path.to_owned()),
+        backlog,
     })
 }
 
@@ -193,12 +284,36 @@ pub fn server_starter_port(listeners: &[Listener]) -> String {
     entries.join(";")
 }
 
-/// Removes the unix socket files (at exit).
+/// Removes the unix socket files (at exit), each only if it is still the one we bound.
 pub fn remove_socket_files(listeners: &[Listener]) {
-    for path in listeners.iter().filter_map(|l| l.unix_path.as_ref()) {
-        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_socket()) {
-            let _ = std::fs::remove_file(path);
+    for l in listeners {
+        l.remove_own_socket_file();
+    }
+}
+
+/// The listeners, whose unix socket files go when this does (however `serve` returns; not
+/// in a --daemonize parent, which leaves by `_exit`).
+pub struct Sockets(pub Vec<Listener>);
+
+impl Drop for Sockets {
+    fn drop(&mut self) {
+        remove_socket_files(&self.0);
+    }
+}
+
+impl Sockets {
+    /// Before a worker starts: every socket must still listen (see `Listener::revive`).
+    pub fn ensure_listening(&mut self) -> io::Result<()> {
+        for l in &mut self.0 {
+            if !l.is_listening() {
+                say!(
+                    "start_server: {} no longer listens (a worker shut it down?); listening again",
+                    l.key
+                );
+                l.revive()?;
+            }
         }
+        Ok(())
     }
 }
 

@@ -1,9 +1,11 @@
 //! start_server: a superdaemon for hot-deploying server programs, compatible with
 //! Server::Starter's command line and protocol, with every signal handled through sigchan.
 //!
-//! Order matters in `serve`: the sockets are bound, the log opened and the process detached
-//! while it still has one thread; then `sigchan::init` blocks every signal in all threads but
-//! sigchan's own, and only then are workers started (std clears the mask in each child).
+//! Order matters in `serve`: the pid file is locked first (a second start_server on the same
+//! files stops there, before it binds or removes anything); the sockets are bound, the log
+//! opened and the process detached while it still has one thread; then `sigchan::init`
+//! blocks every signal in all threads but sigchan's own, and only then are threads (the log
+//! relay) and workers started, workers with `restore_signals` so the mask is not inherited.
 
 mod cli;
 mod control;
@@ -12,6 +14,8 @@ mod envdir;
 mod files;
 mod listen;
 mod log;
+mod logger;
+mod safe_file;
 mod spawn;
 mod supervisor;
 
@@ -30,27 +34,31 @@ use supervisor::{Host, Supervisor};
 /// The supervisor's view of the real world: processes, signals, the status file, stderr.
 struct RealHost {
     launcher: spawn::Launcher,
+    sockets: listen::Sockets,
     envdir: Option<PathBuf>,
     status: Option<files::StatusFile>,
 }
 
 impl RealHost {
-    /// The envdir in force (env ENVDIR wins over --envdir) and what it holds now.
-    fn env_vars(&self) -> Vec<(OsString, Option<OsString>)> {
+    /// The envdir in force (env ENVDIR wins over --envdir) and what it holds now. An envdir
+    /// that cannot be read whole, or that someone else could have written, is an error:
+    /// starting a worker without the variables it sets (or with an attacker's `PATH` or
+    /// `LD_PRELOAD`) is worse than not starting it.
+    fn env_vars(&self) -> io::Result<Vec<(OsString, Option<OsString>)>> {
         let dir = std::env::var_os("ENVDIR")
             .map(PathBuf::from)
             .or_else(|| self.envdir.clone());
-        let Some(dir) = dir else { return Vec::new() };
-        envdir::load(&dir).unwrap_or_else(|e| {
-            say!("start_server: cannot read envdir {}: {e}", dir.display());
-            Vec::new()
-        })
+        match dir {
+            Some(dir) => envdir::load(&dir),
+            None => Ok(Vec::new()),
+        }
     }
 }
 
 impl Host for RealHost {
     fn spawn(&mut self, generation: u64) -> io::Result<i32> {
-        let env = self.env_vars();
+        let env = self.env_vars()?;
+        self.sockets.ensure_listening()?;
         self.launcher.spawn(generation, &env)
     }
 
@@ -89,19 +97,33 @@ fn timing(
     })
 }
 
+/// The timing settings the envdir gives, or none (logged) if it cannot be trusted now.
+fn env_for_timing(host: &RealHost) -> Vec<(OsString, Option<OsString>)> {
+    host.env_vars().unwrap_or_else(|e| {
+        say!("start_server: {e}");
+        Vec::new()
+    })
+}
+
+/// A close-on-exec copy of our stderr as it is before --log-file redirects it.
+fn own_stderr() -> Option<std::os::fd::OwnedFd> {
+    use std::os::fd::FromRawFd;
+    // SAFETY: F_DUPFD_CLOEXEC on fd 2 returns a new descriptor we own, or -1.
+    let fd = unsafe { libc::fcntl(libc::STDERR_FILENO, libc::F_DUPFD_CLOEXEC, 3) };
+    // SAFETY: fd is fresh and ours.
+    (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
+}
+
 fn serve(opts: &Options) -> io::Result<()> {
     let backlog = opts.backlog.unwrap_or(libc::SOMAXCONN);
     say!("start_server (pid:{}) starting now...", std::process::id());
+    let mut pid_file = opts
+        .pid_file
+        .as_deref()
+        .map(files::PidFile::create)
+        .transpose()?;
     let listeners = listen::bind_all(&opts.ports, &opts.paths, backlog)?;
-    // Removes the unix socket files however serve returns (not in a daemonize parent,
-    // which leaves by _exit).
-    struct Sockets(Vec<listen::Listener>);
-    impl Drop for Sockets {
-        fn drop(&mut self) {
-            listen::remove_socket_files(&self.0);
-        }
-    }
-    let listeners = Sockets(listeners);
+    let listeners = listen::Sockets(listeners);
     let port_env = listen::server_starter_port(&listeners.0);
     for (fd, l) in (listen::FIRST_FD..).zip(&listeners.0) {
         say!(
@@ -110,22 +132,38 @@ fn serve(opts: &Options) -> io::Result<()> {
         );
     }
     let log = opts.log_file.as_deref().map(daemon::open_log).transpose()?;
-    if let Some(fd) = log {
+    let mut relay = None;
+    let mut logger_stderr = None;
+    if let Some((fd, pending)) = log {
+        if pending.is_some() && !opts.daemonize {
+            logger_stderr = own_stderr();
+        }
         daemon::redirect_output(fd)?;
+        relay = pending;
     }
     if opts.daemonize {
         daemon::daemonize()?;
     }
+    // A worker's own children that it leaves behind (a double fork) become ours, not
+    // init's: they stay visible and are reaped by the SIGCHLD loop below.
+    // SAFETY: prctl with integer arguments only.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        say!(
+            "start_server: cannot become a child subreaper: {}",
+            io::Error::last_os_error()
+        );
+    }
 
     sigchan::init().map_err(io::Error::other)?;
+    if let Some(relay) = relay {
+        relay.start(logger_stderr)?;
+    }
     let (tx, rx) = bounded::<Signal>(16);
     sigchan::notify(&tx, &[SIGHUP, SIGTERM, SIGINT, SIGCHLD]).map_err(io::Error::other)?;
-    // After notify: a --restart that finds the pid file may signal at once.
-    let _pid_file = opts
-        .pid_file
-        .as_deref()
-        .map(files::PidFile::create)
-        .transpose()?;
+    // After notify: a --restart that finds the pid in the file may signal at once.
+    if let Some(p) = &mut pid_file {
+        p.write_pid()?;
+    }
 
     let host = RealHost {
         launcher: spawn::Launcher {
@@ -134,10 +172,11 @@ fn serve(opts: &Options) -> io::Result<()> {
             fds: listeners.0.iter().map(listen::Listener::fd).collect(),
             port_env,
         },
+        sockets: listeners,
         envdir: opts.envdir.clone(),
         status: opts.status_file.as_deref().map(files::StatusFile::new),
     };
-    let first = timing(opts, &host.env_vars()).map_err(io::Error::other)?;
+    let first = timing(opts, &env_for_timing(&host)).map_err(io::Error::other)?;
     let mut sup = Supervisor::new(host, first, Instant::now());
     sup.start(Instant::now())?;
 
@@ -151,7 +190,7 @@ fn serve(opts: &Options) -> io::Result<()> {
             None => Some(rx.recv().expect("tx lives in this frame")),
         };
         // Server::Starter reads the envdir again on every event; so do we.
-        match timing(opts, &sup.host().env_vars()) {
+        match timing(opts, &env_for_timing(sup.host())) {
             Ok(t) => sup.set_timing(t),
             Err(e) => say!("start_server: ignoring the environment's setting: {e}"),
         }

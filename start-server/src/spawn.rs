@@ -36,6 +36,13 @@ impl Launcher {
             };
         }
         if let Some(dir) = &self.dir {
+            // Checked here so the error names the directory, not the program.
+            if let Err(e) = std::fs::read_dir(dir) {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("cannot change to directory {}: {e}", dir.display()),
+                ));
+            }
             cmd.current_dir(dir);
         }
         let fds = self.fds.clone();
@@ -44,8 +51,10 @@ impl Launcher {
         // mask and dispositions it would have had without sigchan, or it could not be
         // stopped with TERM.
         cmd.restore_signals();
-        // SAFETY: the closure runs in the forked child before exec and only calls dup2, which
-        // is async-signal-safe; `fds` was allocated before the fork and is only read.
+        let first_free = FIRST_FD + fds.len() as RawFd;
+        // SAFETY: the closure runs in the forked child before exec and only calls dup2 and
+        // close_range (or fcntl), which are async-signal-safe; `fds` was allocated before
+        // the fork and is only read.
         unsafe {
             cmd.pre_exec(move || {
                 for (target, &fd) in (FIRST_FD..).zip(fds.iter()) {
@@ -55,6 +64,7 @@ impl Launcher {
                         return Err(io::Error::last_os_error());
                     }
                 }
+                close_on_exec_from(first_free);
                 Ok(())
             });
         }
@@ -64,6 +74,29 @@ impl Launcher {
         })?;
         // The child is reaped by `reap` (waitpid(-1)), never through this handle.
         Ok(child.id() as i32)
+    }
+}
+
+/// Marks every descriptor from `first` up close-on-exec, so the worker gets only 0-2 and its
+/// sockets: not what start_server inherited (`7>file` in the shell that started it).
+/// Marked rather than closed: std's own pipe that reports a failed exec is among them.
+/// Async-signal-safe: one syscall (a loop of `fcntl` on kernels before 5.11).
+fn close_on_exec_from(first: RawFd) {
+    const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+    // SAFETY: close_range with the CLOEXEC flag only sets flags on our own descriptors.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first as libc::c_uint,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if r != 0 {
+        for fd in first..4096 {
+            // SAFETY: fcntl on a descriptor number: EBADF for one that is not open.
+            unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
+        }
     }
 }
 

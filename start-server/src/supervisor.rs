@@ -14,6 +14,12 @@
 //! - Once stopping, `current` and `starting` are empty and every live worker is in `old`;
 //!   `finished()` holds when `old` is empty too. No worker is started while stopping.
 //! - A worker that exits is removed from wherever it is; nothing else removes one.
+//! - `old` never grows past `MAX_OLD` through restarts: a restart asked for while that many
+//!   still drain waits (`deferred_restart`) until one exits. An old worker signalled longer
+//!   than `kill_old_timeout` ago gets SIGKILL, so workers that ignore TERM cannot pile up.
+//! - `failures` counts generations in a row that could not start or died inside their
+//!   `--interval`; the next attempt waits `interval * 2^(failures-1)`, at most
+//!   `MAX_BACKOFF`. A promotion resets it.
 
 use sigchan::{Signal, SIGHUP, SIGINT, SIGKILL, SIGTERM};
 use std::collections::BTreeMap;
@@ -23,6 +29,10 @@ use std::time::{Duration, Instant};
 
 /// How long to wait before spawning again when a spawn failed and no worker serves.
 const RETRY_FLOOR: Duration = Duration::from_secs(1);
+/// The longest pause between attempts to start a generation that keeps failing.
+const MAX_BACKOFF: Duration = Duration::from_secs(60);
+/// Old generations allowed to drain at once; further restarts wait.
+pub const MAX_OLD: usize = 4;
 
 /// The timing and signal settings; re-read from the environment before each event.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,6 +47,9 @@ pub struct Timing {
     pub signal_on_hup: Signal,
     /// Sent to every worker when start_server receives SIGTERM.
     pub signal_on_term: Signal,
+    /// An old worker still running this long after it was signalled gets SIGKILL
+    /// (`--kill-old-timeout`; `None`: never, as Server::Starter).
+    pub kill_old_timeout: Option<Duration>,
 }
 
 /// What the supervisor does to the world.
@@ -66,7 +79,9 @@ struct Starting {
 #[derive(Debug)]
 struct Old {
     generation: u64,
-    signalled: bool,
+    /// When it was sent `--signal-on-hup` (or the stop signal); `None`: not yet.
+    signalled: Option<Instant>,
+    killed: bool,
 }
 
 /// The supervisor of one start_server process.
@@ -79,6 +94,8 @@ pub struct Supervisor<H: Host> {
     old: BTreeMap<i32, Old>,
     kill_old_at: Option<Instant>,
     restart_wanted: bool,
+    deferred_restart: bool,
+    failures: u32,
     last_restart: Instant,
     stopping: bool,
 }
@@ -94,6 +111,8 @@ impl<H: Host> Supervisor<H> {
             old: BTreeMap::new(),
             kill_old_at: None,
             restart_wanted: false,
+            deferred_restart: false,
+            failures: 0,
             last_restart: now,
             stopping: false,
         }
@@ -126,7 +145,7 @@ impl<H: Host> Supervisor<H> {
             }
             _ => None,
         };
-        [starting, self.kill_old_at, auto]
+        [starting, self.kill_old_at, auto, self.next_forced_kill()]
             .into_iter()
             .flatten()
             .min()
@@ -155,12 +174,21 @@ impl<H: Host> Supervisor<H> {
     pub fn on_exit(&mut self, pid: i32, status: ExitStatus, now: Instant) {
         let starting_pid = self.starting.as_ref().and_then(|s| s.worker).map(|w| w.pid);
         if starting_pid == Some(pid) {
-            // Retried at `ready_at`, as Server::Starter does after its interval.
+            // Retried at `ready_at`, as Server::Starter does after its interval, or later
+            // while it keeps failing.
+            // The first retry comes at `ready_at` as before; later ones back off.
+            self.failures += 1;
+            let pause = if self.failures > 1 {
+                self.backoff()
+            } else {
+                Duration::ZERO
+            };
             self.log(format!(
                 "new worker {pid} seems to have failed to start, {status}"
             ));
             if let Some(s) = self.starting.as_mut() {
                 s.worker = None;
+                s.ready_at = s.ready_at.max(now + pause);
             }
         } else if self.current.map(|w| w.pid) == Some(pid) {
             self.log(format!(
@@ -179,6 +207,10 @@ impl<H: Host> Supervisor<H> {
             };
             self.log(format!("{what} {pid} died, {status}"));
             self.publish();
+            if self.deferred_restart && self.old.len() < MAX_OLD {
+                self.deferred_restart = false;
+                self.restart(now);
+            }
         }
     }
 
@@ -193,8 +225,9 @@ impl<H: Host> Supervisor<H> {
         }
         if self.kill_old_at.is_some_and(|at| now >= at) {
             self.kill_old_at = None;
-            self.signal_old();
+            self.signal_old(now);
         }
+        self.kill_overdue(now);
         if let Some(every) = self.timing.auto_restart {
             if !self.stopping && self.starting.is_none() {
                 let elapsed = now.saturating_duration_since(self.last_restart);
@@ -212,6 +245,14 @@ impl<H: Host> Supervisor<H> {
     }
 
     fn restart(&mut self, now: Instant) {
+        if self.old.len() >= MAX_OLD {
+            self.deferred_restart = true;
+            self.log(format!(
+                "{} old generations are still running; the restart waits until one exits",
+                self.old.len()
+            ));
+            return;
+        }
         if self.starting.is_some() {
             self.restart_wanted = true;
             self.log(
@@ -237,8 +278,16 @@ impl<H: Host> Supervisor<H> {
         }
     }
 
+    /// The pause before the next attempt after `failures` failed ones in a row.
+    fn backoff(&self) -> Duration {
+        let base = self.timing.interval.max(RETRY_FLOOR);
+        let doublings = self.failures.saturating_sub(1).min(16);
+        (base * 2u32.pow(doublings)).min(MAX_BACKOFF)
+    }
+
     fn retry_later(&mut self, now: Instant) {
-        let wait = self.timing.interval.max(RETRY_FLOOR);
+        self.failures += 1;
+        let wait = self.backoff();
         self.log(format!("trying again in {wait:?}"));
         self.starting = Some(Starting {
             worker: None,
@@ -268,12 +317,14 @@ impl<H: Host> Supervisor<H> {
     }
 
     fn promote(&mut self, worker: Worker, now: Instant) {
+        self.failures = 0;
         if let Some(previous) = self.current.replace(worker) {
             self.old.insert(
                 previous.pid,
                 Old {
                     generation: previous.generation,
-                    signalled: false,
+                    signalled: None,
+                    killed: false,
                 },
             );
         }
@@ -289,7 +340,7 @@ impl<H: Host> Supervisor<H> {
         ));
         if !waiting.is_empty() {
             if self.timing.kill_old_delay.is_zero() {
-                self.signal_old();
+                self.signal_old(now);
             } else {
                 self.log(format!(
                     "waiting {:?} (--kill-old-delay) before signalling old workers",
@@ -304,16 +355,49 @@ impl<H: Host> Supervisor<H> {
     }
 
     fn unsignalled(&self) -> Vec<i32> {
-        let waiting = self.old.iter().filter(|(_, old)| !old.signalled);
+        let waiting = self.old.iter().filter(|(_, old)| old.signalled.is_none());
         waiting.map(|(&pid, _)| pid).collect()
     }
 
-    fn signal_old(&mut self) {
+    fn signal_old(&mut self, now: Instant) {
         let sig = self.timing.signal_on_hup;
         for pid in self.unsignalled() {
             self.host.kill(pid, sig);
             if let Some(old) = self.old.get_mut(&pid) {
-                old.signalled = true;
+                old.signalled = Some(now);
+            }
+        }
+    }
+
+    /// When the first signalled old worker runs out of `kill_old_timeout`.
+    fn next_forced_kill(&self) -> Option<Instant> {
+        let grace = self.timing.kill_old_timeout?;
+        self.old
+            .values()
+            .filter(|o| !o.killed)
+            .filter_map(|o| o.signalled)
+            .min()
+            .map(|at| at + grace)
+    }
+
+    /// SIGKILL for old workers signalled more than `kill_old_timeout` ago.
+    fn kill_overdue(&mut self, now: Instant) {
+        let Some(grace) = self.timing.kill_old_timeout else {
+            return;
+        };
+        let overdue: Vec<i32> = self
+            .old
+            .iter()
+            .filter(|(_, o)| !o.killed && o.signalled.is_some_and(|at| now >= at + grace))
+            .map(|(&pid, _)| pid)
+            .collect();
+        for pid in overdue {
+            self.log(format!(
+                "old worker {pid} still runs {grace:?} after it was signalled; sending SIGKILL"
+            ));
+            self.host.kill(pid, SIGKILL);
+            if let Some(o) = self.old.get_mut(&pid) {
+                o.killed = true;
             }
         }
     }
@@ -338,16 +422,22 @@ impl<H: Host> Supervisor<H> {
         if !self.stopping {
             self.stopping = true;
             self.restart_wanted = false;
+            self.deferred_restart = false;
             self.kill_old_at = None;
             let starting = self.starting.take().and_then(|s| s.worker);
             for w in self.current.take().into_iter().chain(starting) {
                 let old = Old {
                     generation: w.generation,
-                    signalled: true,
+                    signalled: None,
+                    killed: false,
                 };
                 self.old.insert(w.pid, old);
             }
             self.publish();
+        }
+        let now = Instant::now();
+        for old in self.old.values_mut() {
+            old.signalled.get_or_insert(now);
         }
         let pids: Vec<i32> = self.old.keys().copied().collect();
         self.log(format!(
@@ -431,6 +521,7 @@ mod tests {
             auto_restart: None,
             signal_on_hup: SIGTERM,
             signal_on_term: SIGTERM,
+            kill_old_timeout: None,
         }
     }
 
@@ -566,11 +657,72 @@ mod tests {
         let (mut s, t) = started(timing());
         s.host.fail_spawns = 2;
         s.on_exit(100, exited(3), t);
+        // Failed at t: next try after 1 s; failed again: after 2 s (backoff).
         s.on_tick(t + SEC);
+        assert_eq!(s.deadline(), Some(t + SEC * 3));
         s.on_tick(t + SEC * 2);
-        assert_eq!(s.host.spawned.last(), Some(&(4, 101)));
+        assert_eq!(s.host.spawned.len(), 1, "tried again before the backoff");
         s.on_tick(t + SEC * 3);
+        assert_eq!(s.host.spawned.last(), Some(&(4, 101)));
+        s.on_tick(t + SEC * 4);
         assert_eq!(status(&s), [(4, 101)]);
+    }
+
+    #[test]
+    fn a_release_that_keeps_crashing_at_start_is_retried_less_and_less_often() {
+        let (mut s, mut t) = started(timing());
+        s.on_signal(SIGHUP, t);
+        let mut gaps = Vec::new();
+        let mut last = t;
+        for _ in 0..8 {
+            let (_, pid) = *s.host.spawned.last().unwrap();
+            s.on_exit(pid, exited(1), t);
+            let next = s.deadline().unwrap();
+            gaps.push((next - last).as_secs());
+            last = next;
+            t = next;
+            s.on_tick(t);
+        }
+        assert_eq!(gaps, [1, 2, 4, 8, 16, 32, 60, 60], "{gaps:?}");
+        assert_eq!(status(&s), [(1, 100)], "the first generation keeps serving");
+        // A promotion resets the backoff.
+        let t = s.deadline().unwrap();
+        s.on_tick(t);
+        assert!(s.host.lines.iter().any(|l| l.contains("is now running")));
+    }
+
+    #[test]
+    fn old_workers_that_ignore_the_signal_are_killed_after_the_timeout_and_capped() {
+        let mut timing = timing();
+        timing.kill_old_timeout = Some(SEC * 10);
+        let (mut s, mut t) = started(timing);
+        // Restarts every second; no old worker ever exits on TERM.
+        for _ in 0..MAX_OLD + 2 {
+            s.on_signal(SIGHUP, t);
+            t += SEC;
+            s.on_tick(t);
+        }
+        assert_eq!(
+            s.old.len(),
+            MAX_OLD,
+            "restarts beyond the cap wait: {:?}",
+            s.host.lines
+        );
+        assert!(s.host.lines.iter().any(|l| l.contains("the restart waits")));
+        assert!(!s.host.killed.iter().any(|&(_, sig)| sig == SIGKILL));
+        // The first old worker was signalled at started+1 s: SIGKILL 10 s later.
+        let first_old = 100;
+        let kill_at = s.deadline().unwrap();
+        s.on_tick(kill_at);
+        assert!(
+            s.host.killed.contains(&(first_old, SIGKILL)),
+            "{:?}",
+            s.host.killed
+        );
+        // Its exit lets the deferred restart go.
+        let spawned = s.host.spawned.len();
+        s.on_exit(first_old, ExitStatus::from_raw(libc::SIGKILL), kill_at);
+        assert_eq!(s.host.spawned.len(), spawned + 1);
     }
 
     #[test]

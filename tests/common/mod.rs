@@ -201,6 +201,15 @@ pub fn spawn_forked(f: impl FnOnce()) -> i32 {
     pid
 }
 
+/// A fork the C library does not see (no `pthread_atfork` handlers run): the raw `clone`
+/// syscall with only SIGCHLD as its exit signal, which is `fork` on every architecture
+/// (aarch64 has no `fork` syscall). Returns 0 in the child, as `fork` does.
+pub fn raw_fork_syscall() -> i32 {
+    // SAFETY: clone without CLONE_VM gives the child a copy of the address space, like
+    // fork; null stack and tls pointers keep the caller's.
+    unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) as i32 }
+}
+
 /// Waits for `pid` with a deadline (also reports stops when `stopped` is set).
 pub fn wait_pid(pid: i32, stopped: bool) -> Outcome {
     let start = Instant::now();

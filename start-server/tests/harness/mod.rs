@@ -17,6 +17,8 @@ pub mod common;
 
 use common::example::{self, Output, Running};
 
+pub mod attacker;
+
 /// The one deadline for "this must happen": long enough that only a hang reaches it, so a
 /// machine loaded many times over gives a slow pass, not a failure.
 pub const HANG: Duration = Duration::from_secs(180);
@@ -65,7 +67,14 @@ impl StartServer {
     /// Starts start_server in `dir` with `args`.
     pub fn start(dir: &Path, args: &[&str]) -> StartServer {
         let mut cmd = Command::new(start_server_bin());
-        cmd.args(args).current_dir(dir);
+        cmd.args(args);
+        StartServer::start_command(dir, cmd)
+    }
+
+    /// Runs `cmd` (start_server, maybe behind a shell that sets up its environment) in
+    /// `dir`, reading its stderr.
+    pub fn start_command(dir: &Path, mut cmd: Command) -> StartServer {
+        cmd.current_dir(dir);
         StartServer {
             run: Running::spawn(cmd, Output::Stderr),
             dir: dir.to_owned(),
@@ -106,6 +115,19 @@ impl StartServer {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Sends SIGTERM, checks start_server exits 0, and removes its scratch directory.
+    #[track_caller]
+    pub fn finish(mut self) {
+        self.signal(libc::SIGTERM);
+        let status = self.wait(HANG);
+        assert!(
+            status.success(),
+            "start_server exited with {status}:\n{}",
+            self.seen.join("\n")
+        );
+        std::fs::remove_dir_all(&self.dir).unwrap();
     }
 
     /// Waits until generation `generation` is the only one running; returns its pid.
@@ -192,10 +214,14 @@ pub fn get_unix(socket: &Path, path: &str) -> io::Result<Response> {
 
 /// Runs start_server to completion (for the commands and the errors): status and stderr.
 pub fn run(dir: &Path, args: &[&str]) -> (ExitStatus, String) {
+    use std::os::unix::process::CommandExt;
+    // In a process group of its own: should a bad pid file ever make it signal its own
+    // group (`kill(0, ...)`), the test runner is not in it.
     let out = Command::new(start_server_bin())
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
+        .process_group(0)
         .output()
         .unwrap();
     (
