@@ -171,9 +171,14 @@ impl Registry {
 
     /// Starts the signal thread if this process has none, re-arming inherited
     /// subscriptions when it starts one.
-    fn ensure_thread(&self) -> Result<(), Error> {
-        if thread::ensure_started()? {
-            self.rearm();
+    fn ensure_thread(&mut self) -> Result<(), Error> {
+        match thread::ensure_started()? {
+            thread::Started::Already => {}
+            thread::Started::Now => self.rearm(),
+            thread::Started::InUnseenChild => {
+                self.forget_stopping_after_fork();
+                self.rearm();
+            }
         }
         Ok(())
     }
@@ -266,7 +271,8 @@ impl Registry {
     }
 
     /// In a forked child: the stopping list belonged to the parent's threads, which wait for
-    /// it there, not here. Forgotten without dropping (the fork handler must not run drops).
+    /// it there, not here. Forgotten without dropping (the fork handler must not run drops;
+    /// a few bytes leak once per child).
     pub(crate) fn forget_stopping_after_fork(&mut self) {
         std::mem::forget(std::mem::take(&mut self.stopping));
     }
@@ -383,7 +389,7 @@ pub(crate) fn reset(sigs: &[Signal]) -> Result<(), Error> {
 pub(crate) fn init() -> Result<(), Error> {
     let blockable = thread::blockable();
     {
-        let reg = lock(&REGISTRY);
+        let mut reg = lock(&REGISTRY);
         // A repeat call (from the first caller or a thread spawned after it) changes nothing.
         let repeat = sys::mask_block(0)? & blockable == blockable && thread::running_here();
         if !repeat {

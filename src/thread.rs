@@ -192,15 +192,28 @@ pub(crate) fn set_unblocked(set: u64) {
     lock(&CONTROL).unblocked = set;
 }
 
-/// Starts the signal thread if this process has none (first use, or after `fork`); true
-/// if it started one. Called with the registry locked, so two callers cannot both start one.
-pub(crate) fn ensure_started() -> Result<bool, Error> {
+/// What `ensure_started` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Started {
+    /// This process already had its signal thread.
+    Already,
+    /// Started one (first use, or a child the fork handlers had set up).
+    Now,
+    /// Started one in a child the fork handlers did not see (raw fork, `clone`): the
+    /// caller must also forget the parent's registry state the fork handler would have.
+    InUnseenChild,
+}
+
+/// Starts the signal thread if this process has none (first use, or after `fork`).
+/// Called with the registry locked, so two callers cannot both start one.
+pub(crate) fn ensure_started() -> Result<Started, Error> {
     let pid = sys::getpid();
     let owner = OWNER.load(SeqCst);
     if owner == pid {
-        return Ok(false);
+        return Ok(Started::Already);
     }
-    if owner != 0 {
+    let unseen = owner != 0;
+    if unseen {
         // A child the fork handlers did not see (raw fork or clone): reset what they would.
         forget_parent_state();
     }
@@ -211,7 +224,11 @@ pub(crate) fn ensure_started() -> Result<bool, Error> {
         .spawn(run)
         .map_err(Error::Os)?;
     OWNER.store(pid, SeqCst);
-    Ok(true)
+    Ok(if unseen {
+        Started::InUnseenChild
+    } else {
+        Started::Now
+    })
 }
 
 /// In a new process: the signal thread, its stacks, in-flight counters, pending bits and
