@@ -277,6 +277,13 @@ impl Registry {
         std::mem::forget(std::mem::take(&mut self.stopping));
     }
 
+    /// Signals some subscriber or stopping sink receives.
+    fn subscribers_mask(&self) -> u64 {
+        let subs = self.subs.iter().map(|s| s.set.as_raw_mask());
+        let stopping = self.stopping.iter().map(|s| s.set.as_raw_mask());
+        subs.chain(stopping).fold(0, |m, set| m | set)
+    }
+
     /// Signals with at least one subscriber (the ones the signal thread must keep unblocked).
     fn subscribed(&self) -> u64 {
         (1..N)
@@ -417,18 +424,31 @@ pub(crate) fn init() -> Result<(), Error> {
 ///
 /// User code (wakers, the drop of a removed hook) runs after the registry is unlocked.
 pub(crate) fn dispatch(sigs: SignalSet) {
+    reraise(deliver_all(sigs));
+}
+
+/// `dispatch` but the re-raise: delivers, runs the deferred user code, and returns the
+/// signals that arrived for nobody.
+fn deliver_all(sigs: SignalSet) -> SignalSet {
     let mut later = Deferred::default();
-    {
+    let orphans = {
         let mut reg = lock(&REGISTRY);
+        // What nobody wants any more (its last subscriber left in an earlier dispatch, found
+        // gone or done) arrived in the moment before it left: see `reraise`.
+        let wanted = reg.subscribers_mask();
+        let mut arrived = sigs.as_raw_mask();
         let mut dead: Vec<usize> = Vec::new();
         for sig in sigs {
             reg.deliver(SigInfo::unknown_origin(sig), false, &mut dead, &mut later);
         }
         while let Some(rec) = QUEUE.pop_record() {
-            reg.deliver(SigInfo::from_record(&rec), true, &mut dead, &mut later);
+            let info = SigInfo::from_record(&rec);
+            arrived |= info.signal().bit();
+            reg.deliver(info, true, &mut dead, &mut later);
         }
         // One `Cause::Lost` per arrival whose origin the full ring could not keep.
         for (bit, arrivals) in QUEUE.take_lost() {
+            arrived |= bit;
             let sig = Signal::from_raw_unchecked(bit.trailing_zeros() as i32 + 1);
             for _ in 0..arrivals {
                 reg.deliver(SigInfo::unknown_origin(sig), true, &mut dead, &mut later);
@@ -441,8 +461,22 @@ pub(crate) fn dispatch(sigs: SignalSet) {
                 later.drop_later(sub.sink);
             }
         }
-    }
+        SignalSet::from_raw_mask(arrived & !wanted)
+    };
     later.run();
+    orphans
+}
+
+/// Signals queued while their last subscriber was being removed by the signal thread (a
+/// `Shutdown` token that just fired, a channel found gone): their original disposition is
+/// back, so sending them again makes them take their original action, as if sigchan had
+/// never caught them (a second Ctrl-C kills), instead of being dropped for nobody. Signals
+/// removed by `stop`, `ignore` or `reset` never get here: the stopping list receives what
+/// raced those.
+fn reraise(orphans: SignalSet) {
+    for sig in orphans {
+        let _ = sys::kill(sys::getpid(), sig.as_raw());
+    }
 }
 
 impl Registry {
@@ -509,7 +543,7 @@ mod tests {
         let _serial = serial();
         let (tx, rx) = unbounded();
         subscribe(&tx, [SIGHUP, SIGUSR1, SIGTERM].into_iter().collect());
-        dispatch([SIGTERM, SIGHUP, SIGUSR1].into_iter().collect());
+        deliver_all([SIGTERM, SIGHUP, SIGUSR1].into_iter().collect());
         unsubscribe_all();
         assert_eq!(
             rx.try_iter().collect::<Vec<_>>(),
@@ -524,7 +558,7 @@ mod tests {
         let (other, other_rx) = unbounded();
         subscribe(&full, [SIGHUP, SIGTERM].into_iter().collect());
         subscribe(&other, [SIGTERM].into_iter().collect());
-        dispatch([SIGHUP, SIGTERM].into_iter().collect());
+        deliver_all([SIGHUP, SIGTERM].into_iter().collect());
         unsubscribe_all();
         assert_eq!(
             full_rx.try_iter().collect::<Vec<_>>(),
@@ -540,9 +574,15 @@ mod tests {
         let (tx, rx) = unbounded();
         let id =
             lock(&REGISTRY).push_stopping(Sink::Plain(tx.clone()), [SIGUSR1].into_iter().collect());
-        dispatch([SIGUSR1, SIGHUP].into_iter().collect());
+        let orphans = deliver_all([SIGUSR1, SIGHUP].into_iter().collect());
+        assert_eq!(
+            orphans,
+            [SIGHUP].into_iter().collect(),
+            "HUP arrived for nobody"
+        );
         lock(&REGISTRY).stopping.retain(|s| s.id != id);
-        dispatch([SIGUSR1].into_iter().collect());
+        let orphans = deliver_all([SIGUSR1].into_iter().collect());
+        assert_eq!(orphans, [SIGUSR1].into_iter().collect());
         assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![SIGUSR1]);
     }
 

@@ -61,6 +61,14 @@ impl Running {
 
     /// Starts `cmd` and reads `output`.
     pub fn spawn(mut cmd: Command, output: Output) -> Running {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure only makes sigaction calls (async-signal-safe) in the child.
+        unsafe {
+            cmd.pre_exec(|| {
+                super::undo_inherited_ignores();
+                Ok(())
+            });
+        }
         match output {
             Output::Stdout => cmd.stdout(Stdio::piped()),
             Output::Stderr => cmd.stderr(Stdio::piped()),

@@ -107,6 +107,7 @@ pub fn run_in_child(f: impl FnOnce()) -> Outcome {
             libc::close(fds[1]);
         }
         IN_CHILD.store(true, Ordering::Relaxed);
+        undo_inherited_ignores();
         let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();
         // SAFETY: _exit skips atexit handlers and the parent's libtest state.
         unsafe { libc::_exit(if ok { 0 } else { 101 }) };
@@ -178,6 +179,30 @@ fn collect(pid: i32, fd: i32, deadline: Duration) -> Outcome {
         status,
         stderr: String::from_utf8_lossy(&out).into_owned(),
         timed_out,
+    }
+}
+
+/// Gives every ignored signal but SIGPIPE (ignored by Rust's runtime itself) its default
+/// back: `cargo test` started from `nohup` ignores SIGHUP, from a non-interactive shell's
+/// `&` SIGINT and SIGQUIT, and a test must start from the state it assumes, not from how it
+/// was launched. Tests of inherited ignores set them up themselves. Async-signal-safe (it
+/// also runs between fork and exec for spawned programs: `example::Running`).
+pub fn undo_inherited_ignores() {
+    for sig in 1..=64 {
+        if sig == libc::SIGPIPE || sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: query, then (if ignored) a plain default action for a valid signal.
+        unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            if libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_IGN
+            {
+                let mut dfl: libc::sigaction = std::mem::zeroed();
+                dfl.sa_sigaction = libc::SIG_DFL;
+                libc::sigaction(sig, &dfl, std::ptr::null_mut());
+            }
+        }
     }
 }
 
