@@ -154,10 +154,13 @@ impl Registry {
         Ok(())
     }
 
-    /// In a process that inherited this registry (`fork`) and now has a signal thread of
-    /// its own: want again what is subscribed (the fork handler stopped wanting it, so that
-    /// until now those signals took their original action).
-    fn rearm(&self) {
+    /// A process that has just started its signal thread: if it inherited this registry
+    /// (`fork`, raw or not), the stopping list was the parent's, whose threads wait for it
+    /// there (forgotten, not dropped: a few bytes leak once per child), and what is
+    /// subscribed is wanted again (until now it took its original action here). In the
+    /// first process both lists are empty and this changes nothing.
+    fn rearm(&mut self) {
+        std::mem::forget(std::mem::take(&mut self.stopping));
         for i in 1..N {
             let bit = 1u64 << (i - 1);
             if self.info_refs[i] > 0 {
@@ -172,13 +175,8 @@ impl Registry {
     /// Starts the signal thread if this process has none, re-arming inherited
     /// subscriptions when it starts one.
     fn ensure_thread(&mut self) -> Result<(), Error> {
-        match thread::ensure_started()? {
-            thread::Started::Already => {}
-            thread::Started::Now => self.rearm(),
-            thread::Started::InUnseenChild => {
-                self.forget_stopping_after_fork();
-                self.rearm();
-            }
+        if thread::ensure_started()? {
+            self.rearm();
         }
         Ok(())
     }
@@ -268,13 +266,6 @@ impl Registry {
 
     fn publish_mask(&self) {
         thread::set_unblocked(self.subscribed() | thread::init_blocked());
-    }
-
-    /// In a forked child: the stopping list belonged to the parent's threads, which wait for
-    /// it there, not here. Forgotten without dropping (the fork handler must not run drops;
-    /// a few bytes leak once per child).
-    pub(crate) fn forget_stopping_after_fork(&mut self) {
-        std::mem::forget(std::mem::take(&mut self.stopping));
     }
 
     /// Signals some subscriber or stopping sink receives.

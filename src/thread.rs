@@ -192,28 +192,16 @@ pub(crate) fn set_unblocked(set: u64) {
     lock(&CONTROL).unblocked = set;
 }
 
-/// What `ensure_started` did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Started {
-    /// This process already had its signal thread.
-    Already,
-    /// Started one (first use, or a child the fork handlers had set up).
-    Now,
-    /// Started one in a child the fork handlers did not see (raw fork, `clone`): the
-    /// caller must also forget the parent's registry state the fork handler would have.
-    InUnseenChild,
-}
-
-/// Starts the signal thread if this process has none (first use, or after `fork`).
+/// Starts the signal thread if this process has none (first use, or after `fork`); true
+/// if it started one: the registry then re-arms what this process inherited.
 /// Called with the registry locked, so two callers cannot both start one.
-pub(crate) fn ensure_started() -> Result<Started, Error> {
+pub(crate) fn ensure_started() -> Result<bool, Error> {
     let pid = sys::getpid();
     let owner = OWNER.load(SeqCst);
     if owner == pid {
-        return Ok(Started::Already);
+        return Ok(false);
     }
-    let unseen = owner != 0;
-    if unseen {
+    if owner != 0 {
         // A child the fork handlers did not see (raw fork or clone): reset what they would.
         forget_parent_state();
     }
@@ -224,11 +212,7 @@ pub(crate) fn ensure_started() -> Result<Started, Error> {
         .spawn(run)
         .map_err(Error::Os)?;
     OWNER.store(pid, SeqCst);
-    Ok(if unseen {
-        Started::InUnseenChild
-    } else {
-        Started::Now
-    })
+    Ok(true)
 }
 
 /// In a new process: the signal thread, its stacks, in-flight counters, pending bits and
@@ -335,7 +319,7 @@ fn register_fork_handlers() {
 }
 
 struct ForkState {
-    registry: MutexGuard<'static, registry::Registry>,
+    _registry: MutexGuard<'static, registry::Registry>,
     _control: MutexGuard<'static, Control>,
     /// The forking thread's mask before the prepare handler blocked the signals.
     mask: Option<u64>,
@@ -353,7 +337,7 @@ extern "C" fn before_fork() {
     let mask = sys::mask_block(blockable()).ok();
     FORK_STATE.with(|g| {
         *g.borrow_mut() = Some(ForkState {
-            registry,
+            _registry: registry,
             _control: control,
             mask,
         })
@@ -370,8 +354,7 @@ extern "C" fn after_fork_parent() {
 
 extern "C" fn after_fork_child() {
     forget_parent_state();
-    if let Some(mut state) = FORK_STATE.with(|g| g.borrow_mut().take()) {
-        state.registry.forget_stopping_after_fork();
+    if let Some(state) = FORK_STATE.with(|g| g.borrow_mut().take()) {
         if let Some(mask) = state.mask {
             // In init() mode the forking thread blocks every asynchronous signal, and the
             // child has no signal thread until it calls sigchan: give this thread its

@@ -105,14 +105,14 @@ fn a_raw_fork_child_neither_hangs_nor_holds_signals() {
         let (tx, rx) = unbounded::<Signal>();
         sigchan::notify(&tx, &[SIGUSR1, sigchan::SIGTERM]).unwrap();
         // Dies of TERM without calling sigchan.
-        let deaf = raw_fork(|| loop {
+        let deaf = spawn_raw_forked(|| loop {
             pause_briefly();
         });
         // SAFETY: our own grandchild.
         unsafe { libc::kill(deaf, libc::SIGTERM) };
         wait_pid(deaf, false).assert_killed_by(libc::SIGTERM);
         // Calls sigchan: returns, and receives.
-        let live = raw_fork(move || {
+        let live = spawn_raw_forked(move || {
             let (t2, r2) = unbounded::<Signal>();
             sigchan::notify(&t2, &[SIGUSR2]).unwrap();
             raise_process(SIGUSR2);
@@ -122,18 +122,6 @@ fn a_raw_fork_child_neither_hangs_nor_holds_signals() {
         });
         wait_pid(live, false).assert_success();
     });
-}
-
-/// A child without glibc's fork handlers, running `f`.
-fn raw_fork(f: impl FnOnce()) -> i32 {
-    let pid = raw_fork_syscall();
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();
-        // SAFETY: ends the child without the parent's cleanup.
-        unsafe { libc::_exit(if ok { 0 } else { 101 }) };
-    }
-    pid
 }
 
 /// Counters describe the process they are read in.

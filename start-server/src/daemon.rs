@@ -13,10 +13,10 @@ const LOG_MODE: u32 = 0o640;
 /// Opens the log: `| cmd args` makes the pipe a relay will feed to `sh -c 'cmd args'`
 /// (see `logger`); anything else is a file opened for appending, without following a link
 /// or blocking on a FIFO, and only if it is ours (see `safe_file`; `/dev/null` is allowed).
-/// Returns the descriptor to send stdout and stderr to.
-pub fn open_log(spec: &str) -> io::Result<(RawFd, Option<logger::Pending>)> {
+/// Returns the descriptor to send stdout and stderr to. `detached`: --daemonize follows.
+pub fn open_log(spec: &str, detached: bool) -> io::Result<(RawFd, Option<logger::Pending>)> {
     if let Some(cmd) = spec.trim_start().strip_prefix('|') {
-        let (fd, pending) = logger::pipe(cmd)?;
+        let (fd, pending) = logger::pipe(cmd, detached)?;
         return Ok((fd, Some(pending)));
     }
     let file = safe_file::open(Path::new(spec), Access::Append, LOG_MODE, "log file", true)?;

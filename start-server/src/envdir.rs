@@ -28,12 +28,7 @@ pub fn load(dir: &Path) -> io::Result<Vec<(OsString, Option<OsString>)>> {
             format!("envdir {shown} is not a directory"),
         ));
     }
-    safe_file::owned_by_us(&meta).map_err(|why| {
-        io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("envdir {shown} {why}; refusing it"),
-        )
-    })?;
+    safe_file::must_be_ours(&meta, "envdir", dir)?;
     let mut vars = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(fail)? {
         let entry = entry.map_err(fail)?;

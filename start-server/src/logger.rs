@@ -25,10 +25,15 @@ const MAX_PAUSE: Duration = Duration::from_secs(30);
 pub struct Pending {
     cmd: String,
     read: File,
+    /// Where the log command's own output goes: start_server's stderr from before the
+    /// redirect (never the pipe: it would loop back into the log), or /dev/null (`None`)
+    /// once detached by --daemonize.
+    own_stderr: Option<OwnedFd>,
 }
 
-/// Makes the pipe and returns the descriptor that should become stdout and stderr.
-pub fn pipe(cmd: &str) -> io::Result<(RawFd, Pending)> {
+/// Makes the pipe and returns the descriptor that should become stdout and stderr. Called
+/// before the redirect; `detached`: --daemonize will follow.
+pub fn pipe(cmd: &str, detached: bool) -> io::Result<(RawFd, Pending)> {
     let mut fds = [0; 2];
     // SAFETY: pipe2 fills two descriptors; the read end is close-on-exec (workers must not
     // hold it), the write end becomes stdout/stderr through dup2, which clears that flag.
@@ -42,20 +47,27 @@ pub fn pipe(cmd: &str) -> io::Result<(RawFd, Pending)> {
         Pending {
             cmd: cmd.trim().to_owned(),
             read,
+            own_stderr: if detached { None } else { copy_of_stderr() },
         },
     ))
 }
 
 impl Pending {
-    /// Starts the relay thread. `quiet` gives the log command /dev/null as its own
-    /// stdout/stderr (after `--daemonize`); otherwise it gets `own_stderr`, the stderr
-    /// start_server had before the redirect (its output must not loop back into the log).
-    pub fn start(self, own_stderr: Option<OwnedFd>) -> io::Result<()> {
+    /// Starts the relay thread (after `sigchan::init`: it is a thread).
+    pub fn start(self) -> io::Result<()> {
         std::thread::Builder::new()
             .name("log-relay".into())
-            .spawn(move || relay(self.cmd, self.read, own_stderr))?;
+            .spawn(move || relay(self.cmd, self.read, self.own_stderr))?;
         Ok(())
     }
+}
+
+/// A close-on-exec copy of our stderr as it is now.
+fn copy_of_stderr() -> Option<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC on fd 2 returns a new descriptor we own, or -1.
+    let fd = unsafe { libc::fcntl(libc::STDERR_FILENO, libc::F_DUPFD_CLOEXEC, 3) };
+    // SAFETY: fd is fresh and ours.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 struct Logger {

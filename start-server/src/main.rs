@@ -105,15 +105,6 @@ fn env_for_timing(host: &RealHost) -> Vec<(OsString, Option<OsString>)> {
     })
 }
 
-/// A close-on-exec copy of our stderr as it is before --log-file redirects it.
-fn own_stderr() -> Option<std::os::fd::OwnedFd> {
-    use std::os::fd::FromRawFd;
-    // SAFETY: F_DUPFD_CLOEXEC on fd 2 returns a new descriptor we own, or -1.
-    let fd = unsafe { libc::fcntl(libc::STDERR_FILENO, libc::F_DUPFD_CLOEXEC, 3) };
-    // SAFETY: fd is fresh and ours.
-    (fd >= 0).then(|| unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) })
-}
-
 fn serve(opts: &Options) -> io::Result<()> {
     let backlog = opts.backlog.unwrap_or(libc::SOMAXCONN);
     say!("start_server (pid:{}) starting now...", std::process::id());
@@ -131,13 +122,13 @@ fn serve(opts: &Options) -> io::Result<()> {
             l.key
         );
     }
-    let log = opts.log_file.as_deref().map(daemon::open_log).transpose()?;
+    let log = opts
+        .log_file
+        .as_deref()
+        .map(|spec| daemon::open_log(spec, opts.daemonize))
+        .transpose()?;
     let mut relay = None;
-    let mut logger_stderr = None;
     if let Some((fd, pending)) = log {
-        if pending.is_some() && !opts.daemonize {
-            logger_stderr = own_stderr();
-        }
         daemon::redirect_output(fd)?;
         relay = pending;
     }
@@ -156,7 +147,7 @@ fn serve(opts: &Options) -> io::Result<()> {
 
     sigchan::init().map_err(io::Error::other)?;
     if let Some(relay) = relay {
-        relay.start(logger_stderr)?;
+        relay.start()?;
     }
     let (tx, rx) = bounded::<Signal>(16);
     sigchan::notify(&tx, &[SIGHUP, SIGTERM, SIGINT, SIGCHLD]).map_err(io::Error::other)?;

@@ -73,51 +73,43 @@ pub fn open(
 /// Checks an opened file: a regular file owned by our euid, writable by nobody else.
 pub fn check(file: &File, path: &Path, what: &str, dev_null: bool) -> io::Result<()> {
     let meta = file.metadata()?;
-    let shown = path.display();
-    let refuse = |why: String| {
-        Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("{what} {shown} {why}; refusing to use it"),
-        ))
-    };
     if dev_null && is_dev_null(&meta) {
         return Ok(());
     }
-    let kind = meta.file_type();
-    if !kind.is_file() {
-        return refuse(format!("is not a regular file ({})", kind_name(&meta)));
+    if !meta.file_type().is_file() {
+        let why = format!("is not a regular file ({})", kind_name(&meta));
+        return Err(refused(what, path, &why));
     }
-    owned_by_us(&meta).map_err(|why| {
-        io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!("{what} {shown} {why}; refusing to use it"),
-        )
-    })
+    must_be_ours(&meta, what, path)
 }
 
-/// The owner and mode rule alone: owned by our effective uid, not writable by group or
-/// others. Err says what is wrong.
-pub fn owned_by_us(meta: &std::fs::Metadata) -> Result<(), String> {
+/// The owner and mode rule alone (for a file or a directory): owned by our effective uid,
+/// not writable by group or others.
+pub fn must_be_ours(meta: &std::fs::Metadata, what: &str, path: &Path) -> io::Result<()> {
     // SAFETY: geteuid cannot fail.
     let euid = unsafe { libc::geteuid() };
     if meta.uid() != euid {
-        return Err(format!(
-            "is owned by uid {}, not by us (uid {euid})",
-            meta.uid()
-        ));
+        let why = format!("is owned by uid {}, not by us (uid {euid})", meta.uid());
+        return Err(refused(what, path, &why));
     }
     if meta.mode() & 0o022 != 0 {
-        return Err(format!(
-            "is writable by {} (mode {:o})",
-            if meta.mode() & 0o002 != 0 {
-                "everyone"
-            } else {
-                "its group"
-            },
-            meta.mode() & 0o7777
-        ));
+        let who = if meta.mode() & 0o002 != 0 {
+            "everyone"
+        } else {
+            "its group"
+        };
+        let why = format!("is writable by {who} (mode {:o})", meta.mode() & 0o7777);
+        return Err(refused(what, path, &why));
     }
     Ok(())
+}
+
+/// The error for a file that failed a check: what it is, where, why.
+fn refused(what: &str, path: &Path, why: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::PermissionDenied,
+        format!("{what} {} {why}; refusing to use it", path.display()),
+    )
 }
 
 fn is_dev_null(meta: &std::fs::Metadata) -> bool {

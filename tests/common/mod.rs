@@ -216,23 +216,33 @@ pub fn write_stderr(s: &str) {
 /// returning its pid. For tests that watch a process die or stop.
 pub fn spawn_forked(f: impl FnOnce()) -> i32 {
     // SAFETY: the child runs f and _exits.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0);
-    if pid == 0 {
-        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();
-        // SAFETY: ends the grandchild without running the parent's cleanup.
-        unsafe { libc::_exit(if ok { 0 } else { 101 }) };
-    }
-    pid
+    run_in_new_process(unsafe { libc::fork() }, f)
 }
 
-/// A fork the C library does not see (no `pthread_atfork` handlers run): the raw `clone`
-/// syscall with only SIGCHLD as its exit signal, which is `fork` on every architecture
+/// `spawn_forked` without the C library's fork: no `pthread_atfork` handler runs. The raw
+/// `clone` syscall with only SIGCHLD as its exit signal is `fork` on every architecture
 /// (aarch64 has no `fork` syscall). Returns 0 in the child, as `fork` does.
 pub fn raw_fork_syscall() -> i32 {
     // SAFETY: clone without CLONE_VM gives the child a copy of the address space, like
     // fork; null stack and tls pointers keep the caller's.
     unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) as i32 }
+}
+
+/// `spawn_forked` through `raw_fork_syscall`.
+pub fn spawn_raw_forked(f: impl FnOnce()) -> i32 {
+    run_in_new_process(raw_fork_syscall(), f)
+}
+
+/// After a fork that returned `pid`: in the child, runs `f` and exits (0, or 101 if it
+/// panicked); in the parent, returns `pid`.
+fn run_in_new_process(pid: i32, f: impl FnOnce()) -> i32 {
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_ok();
+        // SAFETY: ends the child without running the parent's cleanup.
+        unsafe { libc::_exit(if ok { 0 } else { 101 }) };
+    }
+    pid
 }
 
 /// Waits for `pid` with a deadline (also reports stops when `stopped` is set).
