@@ -340,7 +340,7 @@ fn sigpipe_from_a_worker_write_is_delivered_in_init_mode() {
         );
         let (tx, rx) = unbounded::<Signal>();
         sigchan::notify(&tx, &[sigchan::SIGPIPE]).unwrap();
-        let tid = std::thread::spawn(|| {
+        std::thread::spawn(|| {
             let mut fds = [0; 2];
             // SAFETY: a pipe whose read end we close, then a write that fails with EPIPE.
             unsafe {
@@ -350,11 +350,9 @@ fn sigpipe_from_a_worker_write_is_delivered_in_init_mode() {
                 assert_eq!(r, -1);
                 libc::close(fds[1]);
             }
-            gettid()
         })
         .join()
         .unwrap();
-        let _ = tid;
         assert_eq!(
             expect_signal(&rx, "SIGPIPE from a worker"),
             sigchan::SIGPIPE
