@@ -13,7 +13,7 @@
 //! `accepted A, served S`, which `tests/examples_graceful_shutdown.rs` checks.
 
 use sigchan::{SIGINT, SIGTERM};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::io::AsRawFd;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
@@ -26,20 +26,9 @@ struct Counters {
     served: AtomicU64,
 }
 
-/// Reads the request head and returns the path of the request line.
-fn read_path(stream: &TcpStream) -> std::io::Result<String> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-    // Skip the headers up to the blank line.
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
-            return Ok(path);
-        }
-    }
-}
+#[path = "support/http_request.rs"]
+mod http_request;
+use http_request::read_path;
 
 fn delay(path: &str) -> Duration {
     let ms = path

@@ -70,11 +70,14 @@ impl Sigchan {
             LetGo::DropShutdown => drop(self.shutdown.take()),
             LetGo::DropReceiver => {
                 drop(self.rx.take());
+                // A sigchan call returns after a full signal-thread cycle, so the counter
+                // read after it includes the last delivery's (it trails the send).
+                let (t, _r) = unbounded::<Signal>();
+                sigchan::notify(&t, &[sigchan::SIGUSR2]).unwrap();
+                sigchan::stop(&t);
                 let delivered = sigchan::stats(SIGUSR1).delivered;
                 deliver_one();
-                // A sigchan call returns after a full signal-thread cycle: the one that
-                // found the receiver gone and unsubscribed it.
-                let (t, _r) = unbounded::<Signal>();
+                // The cycle that found the receiver gone and unsubscribed it.
                 sigchan::notify(&t, &[sigchan::SIGUSR2]).unwrap();
                 sigchan::stop(&t);
                 assert_eq!(sigchan::stats(SIGUSR1).delivered, delivered, "nothing sent");

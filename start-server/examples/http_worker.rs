@@ -25,7 +25,7 @@
 //!   this way: a blocking accept that loses the race to another process would hang).
 
 use sigchan::{SIGINT, SIGTERM};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsRawFd, FromRawFd, RawFd};
 use std::os::unix::net::UnixStream;
@@ -106,19 +106,9 @@ struct Worker {
     served: AtomicU64,
 }
 
-/// Reads the request head and returns the path of the request line.
-fn read_path(conn: &mut dyn Conn) -> std::io::Result<String> {
-    let mut reader = BufReader::new(conn);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let path = line.split_whitespace().nth(1).unwrap_or("/").to_owned();
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header)? == 0 || header == "\r\n" || header == "\n" {
-            return Ok(path);
-        }
-    }
-}
+#[path = "../../examples/support/http_request.rs"]
+mod http_request;
+use http_request::read_path;
 
 fn serve(mut conn: Box<dyn Conn>, worker: &Worker) -> std::io::Result<()> {
     let path = read_path(&mut *conn)?;
