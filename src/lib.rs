@@ -92,57 +92,37 @@
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
-// Under `--cfg loom` only the sigqueue and its models are built; the rest is unused there.
-#![cfg_attr(loom, allow(dead_code))]
+// The loom build checks the sigqueue alone (`tests/loom.rs` compiles `src/sigctx/`'s queue
+// files with loom's atomics); the library itself is empty there.
+#![cfg(not(loom))]
 
 #[cfg(not(any(target_os = "linux")))]
 compile_error!("sigchan supports Linux only");
 
-#[cfg(not(loom))]
-mod deferred;
-mod error;
-mod queue;
-mod ring;
-mod signal;
-mod sync;
+// Layers, each using only those listed before it (docs/DESIGN.md, `tests/layering.rs`):
+// the raw kernel interface; signal context (everything the handler reaches); the values;
+// the runtime (signal thread, registry, sinks); then the API in this file and the files
+// beside it.
+mod runtime;
+mod sigctx;
 mod sys;
+mod types;
 
-// The runtime. Under `--cfg loom` only the sigqueue and its sync shim are built, with loom's
-// types, for the models in `loom_models.rs` (run by `.ci/run`, see docs/TESTING.md).
-#[cfg(not(loom))]
-mod handler;
-#[cfg(not(loom))]
-mod info;
-#[cfg(all(test, loom))]
-mod loom_models;
-#[cfg(not(loom))]
 pub mod process;
-#[cfg(not(loom))]
-mod registry;
-#[cfg(not(loom))]
 mod shutdown;
-#[cfg(not(loom))]
-mod sink;
-#[cfg(not(loom))]
 mod stats;
-#[cfg(all(feature = "async", not(loom)))]
+#[cfg(feature = "async")]
 pub mod stream;
-#[cfg(not(loom))]
-mod thread;
 
-pub use error::Error;
-#[cfg(not(loom))]
-pub use info::{Cause, ChildEvent, SigInfo};
-#[cfg(not(loom))]
+pub use runtime::sink::Message;
 pub use shutdown::{shutdown_on, Shutdown};
-pub use signal::*;
-#[cfg(not(loom))]
-pub use sink::Message;
-#[cfg(not(loom))]
 pub use stats::{stats, stats_all, Stats};
+pub use types::error::Error;
+pub use types::info::{Cause, ChildEvent, SigInfo};
+pub use types::signal::*;
 
-#[cfg(not(loom))]
 use crossbeam_channel::Sender;
+use runtime::{init_mask, registry, sink};
 
 /// How many arrivals' origins the ring between the handlers and the signal thread holds.
 ///
@@ -151,21 +131,17 @@ use crossbeam_channel::Sender;
 /// thread drains them without losing their origin or their count. Beyond it, an arrival
 /// still reaches its subscribers, as a [`SigInfo`] whose [`cause`](SigInfo::cause) is
 /// [`Cause::Lost`], and [`Stats::origins_lost`] counts it. Fixed at compile time: the ring
-/// is a `static` (20 KiB, 40 bytes a record), so the handler never follows a pointer.
+/// is a `static` (20 KiB, 40 bytes a slot), so the handler never follows a pointer.
 ///
 /// ```
 /// assert_eq!(sigchan::INFO_CAPACITY, 512);
 /// ```
-pub const INFO_CAPACITY: usize = 512;
+pub const INFO_CAPACITY: usize = sigctx::RING_CAPACITY;
 
 /// docs/PITFALLS.md: every snippet there runs as a doc test.
-#[cfg(all(doctest, not(loom)))]
+#[cfg(doctest)]
 #[doc = include_str!("../docs/PITFALLS.md")]
 pub struct PitfallsDocTests;
-
-/// The one sigqueue between every handler and the signal thread.
-#[cfg(not(loom))]
-pub(crate) static QUEUE: queue::Queue<INFO_CAPACITY> = queue::Queue::new();
 
 /// Relays the signals `sigs` to `tx`; `&[]` means every catchable signal.
 ///
@@ -199,7 +175,6 @@ pub(crate) static QUEUE: queue::Queue<INFO_CAPACITY> = queue::Queue::new();
 /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), SIGUSR1);
 /// # Ok::<(), sigchan::Error>(())
 /// ```
-#[cfg(not(loom))]
 pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
     registry::notify(sink::Sink::Plain(tx.clone()), sigs)
 }
@@ -250,7 +225,6 @@ pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
 /// sigchan::stop(&tx);
 /// # Ok::<(), sigchan::Error>(())
 /// ```
-#[cfg(not(loom))]
 pub fn notify_info(tx: &Sender<SigInfo>, sigs: &[Signal]) -> Result<(), Error> {
     registry::notify(sink::Sink::Info(tx.clone()), sigs)
 }
@@ -271,7 +245,6 @@ pub fn notify_info(tx: &Sender<SigInfo>, sigs: &[Signal]) -> Result<(), Error> {
 /// assert!(rx.try_recv().is_err());
 /// # Ok::<(), sigchan::Error>(())
 /// ```
-#[cfg(not(loom))]
 pub fn stop<T: Message>(tx: &Sender<T>) {
     registry::stop(&sink::Sink::of(tx))
 }
@@ -290,7 +263,6 @@ pub fn stop<T: Message>(tx: &Sender<T>) {
 /// sigchan::reset(&[sigchan::SIGHUP])?;
 /// # Ok::<(), sigchan::Error>(())
 /// ```
-#[cfg(not(loom))]
 pub fn ignore(sigs: &[Signal]) -> Result<(), Error> {
     registry::ignore(sigs)
 }
@@ -301,9 +273,8 @@ pub fn ignore(sigs: &[Signal]) -> Result<(), Error> {
 /// ```
 /// assert!(!sigchan::ignored(sigchan::SIGKILL));
 /// ```
-#[cfg(not(loom))]
 pub fn ignored(sig: Signal) -> bool {
-    sys::sigaction(sig.as_raw(), None).is_ok_and(|a| a.handler == sys::SIG_IGN)
+    sys::sigaction_get(sig.as_raw()).is_ok_and(|a| a.handler == sys::SIG_IGN)
 }
 
 /// Removes `sigs` from every channel and restores the disposition each had before sigchan
@@ -322,7 +293,6 @@ pub fn ignored(sig: Signal) -> bool {
 /// assert!(rx.try_recv().is_err());
 /// # Ok::<(), sigchan::Error>(())
 /// ```
-#[cfg(not(loom))]
 pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
     registry::reset(sigs)
 }
@@ -397,7 +367,6 @@ pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
 /// ```
 ///
 /// [`Error::Os`] if the signal thread cannot be started.
-#[cfg(not(loom))]
 pub fn init() -> Result<(), Error> {
     registry::init()
 }
@@ -424,12 +393,11 @@ pub fn init() -> Result<(), Error> {
 /// assert_eq!(rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap(), sigchan::SIGUSR1);
 /// # Ok::<(), sigchan::Error>(())
 /// ```
-#[cfg(not(loom))]
 pub fn raise(sig: Signal) -> Result<(), Error> {
     if let Err(Error::Reserved(s)) = sig.check_catchable() {
         return Err(Error::Reserved(s));
     }
-    let unblock = thread::init_blocked() & sig.bit();
+    let unblock = init_mask::init_blocked() & sig.bit();
     let before = if unblock != 0 {
         Some(sys::mask_unblock(unblock)?)
     } else {

@@ -69,10 +69,10 @@
 //! # Ok::<(), sigchan::Error>(())
 //! ```
 
-use crate::handler;
-use crate::signal::MAX_SIGNAL;
+use crate::runtime::init_mask::init_blocked;
+use crate::sigctx::{handler, original};
+use crate::sys::signo::MAX_SIGNAL;
 use crate::sys::{self, KernelSigaction, SIG_DFL, SIG_IGN};
-use crate::thread;
 use std::io;
 
 /// Starts children with the signal state they would have had without sigchan.
@@ -128,7 +128,7 @@ impl CommandExt for tokio::process::Command {
 /// ```
 pub fn child_mask() -> libc::sigset_t {
     let current = sys::mask_block(0).unwrap_or(0);
-    let wanted = current & !thread::init_blocked();
+    let wanted = current & !init_blocked();
     // SAFETY: sigemptyset initialises the zeroed set; sigaddset is given signal numbers
     // 1..=64, all valid members.
     unsafe {
@@ -163,11 +163,11 @@ pub unsafe fn restore_signals_in_child() -> io::Result<()> {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             continue;
         }
-        let current = sys::sigaction(sig, None)?;
+        let current = sys::sigaction_get(sig)?;
         if current.handler != entry {
             continue;
         }
-        let handler = if handler::original_handler(sig) == SIG_IGN {
+        let handler = if original::handler(sig) == SIG_IGN {
             SIG_IGN
         } else {
             SIG_DFL
@@ -176,8 +176,9 @@ pub unsafe fn restore_signals_in_child() -> io::Result<()> {
             handler,
             ..KernelSigaction::default()
         };
-        sys::sigaction(sig, Some(&act))?;
+        // SAFETY: SIG_DFL or SIG_IGN, no handler address.
+        unsafe { sys::sigaction_set(sig, &act)? };
     }
-    sys::mask_unblock(thread::init_blocked())?;
+    sys::mask_unblock(init_blocked())?;
     Ok(())
 }

@@ -2,16 +2,19 @@
 //! records the first signal, wakes every waiter, and unsubscribes itself in the same
 //! dispatch, so the next arrival takes the signal's original action.
 
-use crate::deferred::Deferred;
-use crate::sink::{Delivered, Hook, Sink};
-use crate::sync::lock;
-use crate::{registry, Error, SigInfo, Signal, SignalSet};
+use crate::runtime::deferred::Deferred;
+use crate::runtime::lock;
+use crate::runtime::registry;
+use crate::runtime::sink::{Delivered, Hook, Sink};
+use crate::types::error::Error;
+use crate::types::info::SigInfo;
+use crate::types::signal::{Signal, SignalSet};
 use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 #[derive(Default)]
-struct State {
+struct Trigger {
     /// The first signal that arrived.
     fired: Mutex<Option<Signal>>,
     /// `stop` was called (or the last clone dropped) before any signal.
@@ -19,13 +22,13 @@ struct State {
     done: Condvar,
 }
 
-impl State {
+impl Trigger {
     fn is_done(&self, fired: &Option<Signal>) -> bool {
         fired.is_some() || self.stopped.load(Acquire)
     }
 }
 
-impl Hook for State {
+impl Hook for Trigger {
     fn wants_info(&self) -> bool {
         false
     }
@@ -42,16 +45,16 @@ impl Hook for State {
 
 /// Owns the subscription; dropped with the last clone of the token.
 struct Subscription {
-    state: Arc<State>,
+    trigger: Arc<Trigger>,
     sink: Sink,
 }
 
 impl Subscription {
     fn stop(&self) {
         registry::stop(&self.sink);
-        let _fired = lock(&self.state.fired);
-        self.state.stopped.store(true, Release);
-        self.state.done.notify_all();
+        let _fired = lock(&self.trigger.fired);
+        self.trigger.stopped.store(true, Release);
+        self.trigger.done.notify_all();
     }
 }
 
@@ -102,7 +105,7 @@ impl std::fmt::Debug for Shutdown {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Shutdown")
             .field("signal", &self.signal())
-            .field("stopped", &self.sub.state.stopped.load(Acquire))
+            .field("stopped", &self.sub.trigger.stopped.load(Acquire))
             .finish()
     }
 }
@@ -129,8 +132,8 @@ impl std::fmt::Debug for Shutdown {
 /// # Ok::<(), sigchan::Error>(())
 /// ```
 pub fn shutdown_on(sigs: &[Signal]) -> Result<Shutdown, Error> {
-    let state = Arc::new(State::default());
-    let sink = Sink::Hook(state.clone());
+    let trigger = Arc::new(Trigger::default());
+    let sink = Sink::Hook(trigger.clone());
     let requests: Vec<Signal>;
     let sigs = if sigs.is_empty() {
         requests = SignalSet::termination_requests().iter().collect();
@@ -140,7 +143,7 @@ pub fn shutdown_on(sigs: &[Signal]) -> Result<Shutdown, Error> {
     };
     registry::notify(sink.clone(), sigs)?;
     Ok(Shutdown {
-        sub: Arc::new(Subscription { state, sink }),
+        sub: Arc::new(Subscription { trigger, sink }),
     })
 }
 
@@ -155,7 +158,7 @@ impl Shutdown {
     /// # Ok::<(), sigchan::Error>(())
     /// ```
     pub fn wait(&self) -> Option<Signal> {
-        let st = &self.sub.state;
+        let st = &self.sub.trigger;
         let mut fired = lock(&st.fired);
         while !st.is_done(&fired) {
             fired = st
@@ -176,7 +179,7 @@ impl Shutdown {
     /// # Ok::<(), sigchan::Error>(())
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let st = &self.sub.state;
+        let st = &self.sub.trigger;
         let deadline = Instant::now().checked_add(timeout);
         let mut fired = lock(&st.fired);
         while !st.is_done(&fired) {
@@ -215,7 +218,7 @@ impl Shutdown {
     /// # Ok::<(), sigchan::Error>(())
     /// ```
     pub fn signal(&self) -> Option<Signal> {
-        *lock(&self.sub.state.fired)
+        *lock(&self.sub.trigger.fired)
     }
 
     /// Stops catching the signals for this token (for every clone) with [`stop`]'s

@@ -1,16 +1,8 @@
-//! Per-signal counters since the process started: cheap relaxed atomics, always on.
+//! `Stats`: the per-signal counters (`sigctx::counters`) as users read them.
 
-use crate::queue::Sent;
-use crate::Signal;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
-
-const N: usize = crate::signal::MAX_SIGNAL as usize + 1;
-
-static ARRIVALS: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
-static COALESCED: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
-static DELIVERED: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
-static DROPPED_FULL: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
-static ORIGINS_LOST: [AtomicU64; N] = [const { AtomicU64::new(0) }; N];
+use crate::sigctx::counters::{ARRIVALS, COALESCED, DELIVERED, DROPPED_FULL, ORIGINS_LOST};
+use crate::sys::signo::TABLE_LEN;
+use crate::types::signal::Signal;
 
 /// Counts for one signal since the process started (all channels together).
 ///
@@ -73,13 +65,13 @@ pub struct Stats {
 /// # Ok::<(), sigchan::Error>(())
 /// ```
 pub fn stats(sig: Signal) -> Stats {
-    let i = sig.as_raw() as usize;
+    let i = sig.index();
     Stats {
-        arrivals: ARRIVALS[i].load(Relaxed),
-        coalesced: COALESCED[i].load(Relaxed),
-        delivered: DELIVERED[i].load(Relaxed),
-        dropped_full: DROPPED_FULL[i].load(Relaxed),
-        origins_lost: ORIGINS_LOST[i].load(Relaxed),
+        arrivals: ARRIVALS.get(i),
+        coalesced: COALESCED.get(i),
+        delivered: DELIVERED.get(i),
+        dropped_full: DROPPED_FULL.get(i),
+        origins_lost: ORIGINS_LOST.get(i),
     }
 }
 
@@ -96,44 +88,9 @@ pub fn stats(sig: Signal) -> Stats {
 /// # Ok::<(), sigchan::Error>(())
 /// ```
 pub fn stats_all() -> Vec<(Signal, Stats)> {
-    (1..N as i32)
+    (1..TABLE_LEN as i32)
         .map(Signal::from_raw_unchecked)
         .map(|s| (s, stats(s)))
         .filter(|(_, st)| *st != Stats::default())
         .collect()
-}
-
-/// Handler side; `sig` is 1..=64, checked by the caller.
-#[inline(always)]
-pub(crate) fn count_arrival(sig: usize, sent: Sent) {
-    ARRIVALS[sig].fetch_add(1, Relaxed);
-    if sent.coalesced() {
-        COALESCED[sig].fetch_add(1, Relaxed);
-    }
-    if matches!(sent, Sent::OriginLost { .. }) {
-        ORIGINS_LOST[sig].fetch_add(1, Relaxed);
-    }
-}
-
-/// In a forked child: the counters describe this process, which starts with none.
-pub(crate) fn reset_after_fork() {
-    for counters in [
-        &ARRIVALS,
-        &COALESCED,
-        &DELIVERED,
-        &DROPPED_FULL,
-        &ORIGINS_LOST,
-    ] {
-        for c in counters {
-            c.store(0, Relaxed);
-        }
-    }
-}
-
-pub(crate) fn count_delivered(sig: Signal) {
-    DELIVERED[sig.as_raw() as usize].fetch_add(1, Relaxed);
-}
-
-pub(crate) fn count_dropped(sig: Signal) {
-    DROPPED_FULL[sig.as_raw() as usize].fetch_add(1, Relaxed);
 }

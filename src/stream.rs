@@ -3,10 +3,13 @@
 //! is assumed: any executor that polls futures drives them (tokio, async-std, smol, a
 //! hand-written `block_on`), and no extra thread or file descriptor is used.
 
-use crate::deferred::Deferred;
-use crate::sink::{Delivered, Hook, Sink};
-use crate::sync::lock;
-use crate::{registry, Error, Message, SigInfo, Signal};
+use crate::runtime::deferred::Deferred;
+use crate::runtime::lock;
+use crate::runtime::registry;
+use crate::runtime::sink::{Delivered, Hook, Message, Sink};
+use crate::types::error::Error;
+use crate::types::info::SigInfo;
+use crate::types::signal::Signal;
 use std::any::TypeId;
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -17,17 +20,17 @@ use std::task::{Context, Poll, Waker};
 /// Items a stream buffers when [`SignalStream::new`] or [`InfoStream::new`] choose.
 pub const DEFAULT_BUFFER: usize = 64;
 
-struct Buffer<T> {
+struct Backlog<T> {
     items: VecDeque<T>,
     waker: Option<Waker>,
 }
 
-struct Shared<T> {
-    buf: Mutex<Buffer<T>>,
+struct StreamHook<T> {
+    buf: Mutex<Backlog<T>>,
     capacity: usize,
 }
 
-impl<T: Message + From<SigInfo> + Send> Hook for Shared<T> {
+impl<T: Message + From<SigInfo> + Send> Hook for StreamHook<T> {
     fn wants_info(&self) -> bool {
         TypeId::of::<T>() == TypeId::of::<SigInfo>()
     }
@@ -51,28 +54,28 @@ impl<T: Message + From<SigInfo> + Send> Hook for Shared<T> {
 }
 
 /// The common part of both streams.
-struct Receiver<T> {
-    shared: Arc<Shared<T>>,
+struct StreamSubscription<T> {
+    hook: Arc<StreamHook<T>>,
     sink: Sink,
 }
 
-impl<T: Message + From<SigInfo> + Send> Receiver<T> {
+impl<T: Message + From<SigInfo> + Send> StreamSubscription<T> {
     fn new(sigs: &[Signal], capacity: usize) -> Result<Self, Error> {
-        let shared = Arc::new(Shared {
-            buf: Mutex::new(Buffer {
+        let hook = Arc::new(StreamHook {
+            buf: Mutex::new(Backlog {
                 items: VecDeque::with_capacity(capacity.max(1)),
                 waker: None,
             }),
             capacity: capacity.max(1),
         });
-        let sink = Sink::Hook(shared.clone());
+        let sink = Sink::Hook(hook.clone());
         registry::notify(sink.clone(), sigs)?;
-        Ok(Receiver { shared, sink })
+        Ok(StreamSubscription { hook, sink })
     }
 
     fn poll(&self, cx: &mut Context<'_>) -> Poll<T> {
         let replaced = {
-            let mut b = lock(&self.shared.buf);
+            let mut b = lock(&self.hook.buf);
             if let Some(item) = b.items.pop_front() {
                 return Poll::Ready(item);
             }
@@ -88,7 +91,7 @@ impl<T: Message + From<SigInfo> + Send> Receiver<T> {
     }
 }
 
-impl<T> Drop for Receiver<T> {
+impl<T> Drop for StreamSubscription<T> {
     fn drop(&mut self) {
         registry::stop(&self.sink);
     }
@@ -98,7 +101,7 @@ macro_rules! stream_type {
     ($(#[$doc:meta])* $name:ident, $item:ty) => {
         $(#[$doc])*
         pub struct $name {
-            rx: Receiver<$item>,
+            rx: StreamSubscription<$item>,
         }
 
         impl $name {
@@ -119,7 +122,7 @@ macro_rules! stream_type {
             /// As for [`notify`](crate::notify): a bad signal changes nothing.
             pub fn with_capacity(sigs: &[Signal], capacity: usize) -> Result<Self, Error> {
                 Ok($name {
-                    rx: Receiver::new(sigs, capacity)?,
+                    rx: StreamSubscription::new(sigs, capacity)?,
                 })
             }
 
@@ -145,7 +148,7 @@ macro_rules! stream_type {
         impl std::fmt::Debug for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.debug_struct(stringify!($name))
-                    .field("buffered", &lock(&self.rx.shared.buf).items.len())
+                    .field("buffered", &lock(&self.rx.hook.buf).items.len())
                     .finish()
             }
         }

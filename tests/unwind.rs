@@ -117,7 +117,7 @@ fn gdb_backtrace_walks_through_the_restorer_into_the_interrupted_frame() {
         &text,
         &[
             "sigchan_unwind_probe",
-            "sigchan::handler",
+            "sigchan::sigctx::handler",
             "<signal handler called>",
             "sigchan_interrupted_here",
             "probe_helper",
@@ -139,7 +139,7 @@ fn rust_backtrace_from_a_chained_handler_reaches_the_interrupted_frame() {
         &text,
         &[
             "sigchan_unwind_probe",
-            "sigchan::handler::entry",
+            "sigchan::sigctx::handler::entry",
             "sigchan_interrupted_here",
             "probe_helper",
         ],

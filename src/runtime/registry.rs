@@ -1,18 +1,23 @@
-//! Subscribers, per-signal reference counts and the dispositions saved at first touch
-//! (Go's `os/signal` `handlers` plus the runtime's `fwdSig`). Guarded by one std mutex
-//! (futex-based: safe to release in a forked child, see `thread::before_fork`); the handler
-//! never touches any of it.
+//! Subscribers and per-signal reference counts (Go's `os/signal` `handlers`), the
+//! dispositions sigchan installed, and the dispatch step the signal thread runs. Guarded by
+//! one std mutex (futex-based: safe to release in a forked child, see `before_fork`); the
+//! handler never touches any of it. The dispositions to fall back to (Go's `fwdSig`) live
+//! in `sigctx::original`, where the handler reads them; this file writes them.
 
-use crate::deferred::Deferred;
-use crate::handler;
-use crate::signal::MAX_SIGNAL;
-use crate::sink::{Delivered, Sink};
-use crate::sync::lock;
+use super::deferred::Deferred;
+use super::init_mask;
+use super::lock;
+use super::signal_thread::{self, ForkHold};
+use super::sink::{Delivered, Sink};
+use crate::sigctx::queue::Arrival;
+use crate::sigctx::{handler, original, SigDrain, QUEUE};
+use crate::sys::signo::TABLE_LEN as N;
 use crate::sys::{self, KernelSigaction, SIG_IGN};
-use crate::{thread, Error, SigInfo, Signal, SignalSet, QUEUE};
-use std::sync::Mutex;
-
-const N: usize = MAX_SIGNAL as usize + 1;
+use crate::types::error::Error;
+use crate::types::info::SigInfo;
+use crate::types::signal::{Signal, SignalSet};
+use std::cell::RefCell;
+use std::sync::{Mutex, MutexGuard, Once};
 
 struct Subscriber {
     sink: Sink,
@@ -35,9 +40,6 @@ pub(crate) struct Registry {
     refs: [u32; N],
     /// Of those, the ones that want each arrival's origin (info sinks).
     info_refs: [u32; N],
-    /// The action each signal had before sigchan first touched it (or, after another
-    /// library replaced a restored disposition, the handler sigchan then chained to).
-    original: [Option<KernelSigaction>; N],
     /// The handler value sigchan itself last installed for each signal (its `entry`,
     /// `SIG_IGN`, or the original it restored). A disposition that differs from it was set
     /// by someone else, and sigchan leaves it alone.
@@ -50,13 +52,12 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_id: 0,
     refs: [0; N],
     info_refs: [0; N],
-    original: [None; N],
     installed: [None; N],
 });
 
 /// What a signal's disposition becomes when sigchan lets go of it.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Release {
+enum GiveBack {
     /// The disposition saved at first touch (stop, reset).
     Original,
     /// SIG_IGN (ignore).
@@ -64,7 +65,7 @@ enum Release {
 }
 
 /// Validates every signal before anything changes; `&[]` means every catchable signal.
-pub(crate) fn resolve(sigs: &[Signal]) -> Result<SignalSet, Error> {
+pub(crate) fn validate(sigs: &[Signal]) -> Result<SignalSet, Error> {
     if sigs.is_empty() {
         return Ok(SignalSet::catchable());
     }
@@ -74,11 +75,8 @@ pub(crate) fn resolve(sigs: &[Signal]) -> Result<SignalSet, Error> {
 impl Registry {
     /// Saves the current action of `sig` the first time sigchan touches it.
     fn save_original(&mut self, sig: Signal) -> Result<(), Error> {
-        let i = sig.as_raw() as usize;
-        if self.original[i].is_none() {
-            let act = sys::sigaction(sig.as_raw(), None)?;
-            handler::set_original(sig.as_raw(), &act);
-            self.original[i] = Some(act);
+        if original::get(sig.as_raw()).is_none() {
+            original::save(sig.as_raw(), &sys::sigaction_get(sig.as_raw())?);
         }
         Ok(())
     }
@@ -87,7 +85,7 @@ impl Registry {
     /// action is returned. Before sigchan installs anything, everything is its "original".
     fn foreign(&self, sig: Signal) -> Result<Option<KernelSigaction>, Error> {
         let i = sig.as_raw() as usize;
-        let current = sys::sigaction(sig.as_raw(), None)?;
+        let current = sys::sigaction_get(sig.as_raw())?;
         Ok(match self.installed[i] {
             Some(h) if h != current.handler => Some(current),
             _ => None,
@@ -106,16 +104,16 @@ impl Registry {
         let i = sig.as_raw() as usize;
         let entry = handler::entry_address();
         let foreign = self.foreign(sig)?;
-        handler::set_ignore_fallback(sig.bit(), false);
+        original::set_ignore_fallback(sig.bit(), false);
         QUEUE.enable(sig.bit());
         match foreign {
             Some(f) if self.installed[i] == Some(entry) && is_function(f.handler) => {}
             other => {
                 if let Some(f) = other.filter(|f| f.handler != entry) {
-                    handler::set_original(sig.as_raw(), &f);
-                    self.original[i] = Some(f);
+                    original::save(sig.as_raw(), &f);
                 }
-                sys::sigaction(sig.as_raw(), Some(&handler::action()))?;
+                // SAFETY: sigchan's own handler and restorer (`handler::action`).
+                unsafe { sys::sigaction_set(sig.as_raw(), &handler::action())? };
                 self.installed[i] = Some(entry);
             }
         }
@@ -128,28 +126,30 @@ impl Registry {
     /// A disposition someone else installed after sigchan is never removed by stop or
     /// reset (their handler calls sigchan's, which then does nothing: see `handler.rs`).
     /// `ignore` is an explicit request and sets `SIG_IGN` whoever holds the signal.
-    fn release(&mut self, sig: Signal, to: Release) -> Result<(), Error> {
+    fn release(&mut self, sig: Signal, to: GiveBack) -> Result<(), Error> {
         self.save_original(sig)?;
         let i = sig.as_raw() as usize;
         let bit = sig.bit();
-        handler::set_ignore_fallback(bit, to == Release::Ignore);
+        original::set_ignore_fallback(bit, to == GiveBack::Ignore);
         QUEUE.disable(bit);
         let act = match to {
-            Release::Ignore => KernelSigaction {
+            GiveBack::Ignore => KernelSigaction {
                 handler: SIG_IGN,
                 ..Default::default()
             },
-            Release::Original => {
+            GiveBack::Original => {
                 if self.foreign(sig)?.is_some() {
                     return Ok(());
                 }
-                match self.original[i] {
+                match original::get(sig.as_raw()) {
                     Some(a) if a.handler != handler::entry_address() => a,
                     _ => KernelSigaction::default(),
                 }
             }
         };
-        sys::sigaction(sig.as_raw(), Some(&act))?;
+        // SAFETY: SIG_IGN, SIG_DFL, or the action the kernel reported for this signal
+        // before sigchan replaced it, given back as it was.
+        unsafe { sys::sigaction_set(sig.as_raw(), &act)? };
         self.installed[i] = Some(act.handler);
         Ok(())
     }
@@ -175,7 +175,8 @@ impl Registry {
     /// Starts the signal thread if this process has none, re-arming inherited
     /// subscriptions when it starts one.
     fn ensure_thread(&mut self) -> Result<(), Error> {
-        if thread::ensure_started()? {
+        register_fork_handlers();
+        if signal_thread::ensure_started(dispatch)? {
             self.rearm();
         }
         Ok(())
@@ -219,14 +220,14 @@ impl Registry {
         }
         self.refs[i] -= 1;
         if self.refs[i] == 0 {
-            self.release(sig, Release::Original)?;
+            self.release(sig, GiveBack::Original)?;
         }
         Ok(())
     }
 
     /// Removes `sigs` from every subscriber; each affected channel goes on the stopping
     /// list. Returns the stopping ids to wait for.
-    fn remove_everywhere(&mut self, sigs: SignalSet, to: Release) -> Result<Vec<u64>, Error> {
+    fn remove_everywhere(&mut self, sigs: SignalSet, to: GiveBack) -> Result<Vec<u64>, Error> {
         let mut ids = Vec::new();
         let mut i = 0;
         while i < self.subs.len() {
@@ -265,7 +266,7 @@ impl Registry {
     }
 
     fn publish_mask(&self) {
-        thread::set_unblocked(self.subscribed() | thread::init_blocked());
+        signal_thread::set_unblocked(self.subscribed() | init_mask::init_blocked());
     }
 
     /// Signals some subscriber or stopping sink receives.
@@ -289,14 +290,14 @@ fn is_function(handler: usize) -> bool {
 
 /// Waits until no signal that raced the removal can still reach the stopping channels, then
 /// takes them off the list: handlers that saw the signals wanted have finished
-/// (`wait_quiet`), and what they queued has been delivered (`thread::sync`). The removed
+/// (`wait_quiet`), and what they queued has been delivered (`signal_thread::sync`). The removed
 /// sinks are dropped after the lock is released (a stream's waker is user code).
 fn quiesce(ids: &[u64]) {
     if ids.is_empty() {
         return;
     }
     QUEUE.wait_quiet();
-    thread::sync();
+    signal_thread::sync();
     let mut later = Deferred::default();
     {
         let mut reg = lock(&REGISTRY);
@@ -311,7 +312,7 @@ fn quiesce(ids: &[u64]) {
 
 /// `notify`, `notify_info` and the hooks: adds `sigs` to `sink`'s subscription.
 pub(crate) fn notify(sink: Sink, sigs: &[Signal]) -> Result<(), Error> {
-    let set = resolve(sigs)?;
+    let set = validate(sigs)?;
     {
         let mut reg = lock(&REGISTRY);
         reg.ensure_thread()?;
@@ -334,7 +335,7 @@ pub(crate) fn notify(sink: Sink, sigs: &[Signal]) -> Result<(), Error> {
         reg.publish_mask();
     }
     // Go's handshake: the signal thread has unblocked the new signals before we return.
-    thread::sync();
+    signal_thread::sync();
     Ok(())
 }
 
@@ -358,55 +359,55 @@ pub(crate) fn stop(sink: &Sink) {
 }
 
 pub(crate) fn ignore(sigs: &[Signal]) -> Result<(), Error> {
-    let set = resolve(sigs)?;
+    let set = validate(sigs)?;
     let ids = {
         let mut reg = lock(&REGISTRY);
         reg.ensure_thread()?;
-        reg.remove_everywhere(set, Release::Ignore)?
+        reg.remove_everywhere(set, GiveBack::Ignore)?
     };
     quiesce(&ids);
     Ok(())
 }
 
 pub(crate) fn reset(sigs: &[Signal]) -> Result<(), Error> {
-    let set = resolve(sigs)?;
+    let set = validate(sigs)?;
     let ids = {
         let mut reg = lock(&REGISTRY);
         reg.ensure_thread()?;
         // Only signals sigchan touched have anything to restore.
         let touched: SignalSet = set
             .iter()
-            .filter(|s| reg.original[s.as_raw() as usize].is_some())
+            .filter(|s| original::get(s.as_raw()).is_some())
             .collect();
-        reg.remove_everywhere(touched, Release::Original)?
+        reg.remove_everywhere(touched, GiveBack::Original)?
     };
     quiesce(&ids);
     Ok(())
 }
 
 pub(crate) fn init() -> Result<(), Error> {
-    let blockable = thread::blockable();
+    let blockable = init_mask::blockable();
     {
         let mut reg = lock(&REGISTRY);
         // A repeat call (from the first caller or a thread spawned after it) changes nothing.
-        let repeat = sys::mask_block(0)? & blockable == blockable && thread::running_here();
+        let repeat = sys::mask_block(0)? & blockable == blockable && signal_thread::running_here();
         if !repeat {
-            let others = thread::threads_taking_signals();
+            let others = init_mask::threads_taking_signals(signal_thread::tid_here());
             if others > 0 {
                 return Err(Error::TooLate { threads: others });
             }
         }
         let before = sys::mask_block(blockable)?;
-        thread::add_init_blocked(blockable & !before);
+        init_mask::add_init_blocked(blockable & !before);
         reg.ensure_thread()?;
         reg.publish_mask();
     }
-    thread::sync();
+    signal_thread::sync();
     Ok(())
 }
 
-/// Signal thread: delivers what the handlers queued, without blocking.
-/// 1. each pending signal in `sigs` (ascending) to every plain sink that wants it;
+/// The signal thread's dispatch step: delivers one drain, without blocking.
+/// 1. each pending signal (ascending) to every plain sink that wants it;
 /// 2. each origin record in the ring, in arrival order, to every info sink that wants it;
 /// 3. for each signal whose origin the full ring lost, one `Cause::Lost` arrival to them.
 ///
@@ -414,35 +415,41 @@ pub(crate) fn init() -> Result<(), Error> {
 /// that is done) is unsubscribed. Stopping sinks still get what raced their removal.
 ///
 /// User code (wakers, the drop of a removed hook) runs after the registry is unlocked.
-pub(crate) fn dispatch(sigs: SignalSet) {
-    reraise(deliver_all(sigs));
+fn dispatch(drained: SigDrain<'_>) {
+    let signals = drained.signals;
+    reraise(deliver_all(signals, drained));
 }
 
-/// `dispatch` but the re-raise: delivers, runs the deferred user code, and returns the
-/// signals that arrived for nobody.
-fn deliver_all(sigs: SignalSet) -> SignalSet {
+/// `dispatch` but the re-raise: delivers `signals` (pending bits) and then `arrivals` (what
+/// rode on them), runs the deferred user code, and returns the signals that arrived for
+/// nobody.
+fn deliver_all(signals: u64, arrivals: impl Iterator<Item = Arrival>) -> SignalSet {
     let mut later = Deferred::default();
     let orphans = {
         let mut reg = lock(&REGISTRY);
         // What nobody wants any more (its last subscriber left in an earlier dispatch, found
         // gone or done) arrived in the moment before it left: see `reraise`.
         let wanted = reg.subscribers_mask();
-        let mut arrived = sigs.as_raw_mask();
+        let mut arrived = signals;
         let mut dead: Vec<usize> = Vec::new();
-        for sig in sigs {
+        for sig in SignalSet::from_raw_mask(signals) {
             reg.deliver(SigInfo::unknown_origin(sig), false, &mut dead, &mut later);
         }
-        while let Some(rec) = QUEUE.pop_record() {
-            let info = SigInfo::from_record(&rec);
-            arrived |= info.signal().bit();
-            reg.deliver(info, true, &mut dead, &mut later);
-        }
-        // One `Cause::Lost` per arrival whose origin the full ring could not keep.
-        for (bit, arrivals) in QUEUE.take_lost() {
-            arrived |= bit;
-            let sig = Signal::from_raw_unchecked(bit.trailing_zeros() as i32 + 1);
-            for _ in 0..arrivals {
-                reg.deliver(SigInfo::unknown_origin(sig), true, &mut dead, &mut later);
+        for arrival in arrivals {
+            match arrival {
+                Arrival::Origin(rec) => {
+                    let info = SigInfo::from_record(&rec);
+                    arrived |= info.signal().bit();
+                    reg.deliver(info, true, &mut dead, &mut later);
+                }
+                // One `Cause::Lost` per arrival whose origin the full ring could not keep.
+                Arrival::Lost { bit, arrivals } => {
+                    arrived |= bit;
+                    let sig = Signal::from_raw_unchecked(bit.trailing_zeros() as i32 + 1);
+                    for _ in 0..arrivals {
+                        reg.deliver(SigInfo::unknown_origin(sig), true, &mut dead, &mut later);
+                    }
+                }
             }
         }
         // Remove from the highest index down so swap_remove keeps the others valid.
@@ -504,10 +511,58 @@ impl Registry {
     }
 }
 
+/// `fork` copies only the calling thread. The prepare handler takes sigchan's locks, the
+/// registry's first and then the signal thread's control (the order every other path takes
+/// them in), so no other thread holds them at the moment of the fork; both sides then
+/// release them. The signal thread's part (`signal_thread::before_fork` and the two after
+/// it) also blocks signals across the fork and, in the child, forgets the parent's thread.
+///
+/// The locks are std's futex mutexes on purpose: parking_lot's eventual fairness may hand a
+/// lock being released to a thread parked on it, and in the child that thread does not
+/// exist, so the lock would stay held forever (seen here as a deadlock after fork).
+fn register_fork_handlers() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| sys::pthread::at_fork(before_fork, after_fork_parent, after_fork_child));
+}
+
+/// What the prepare handler holds until the parent's or child's handler.
+struct ForkState {
+    _registry: MutexGuard<'static, Registry>,
+    thread: ForkHold,
+}
+
+thread_local! {
+    /// All three handlers run on the forking thread.
+    static FORK_STATE: RefCell<Option<ForkState>> = const { RefCell::new(None) };
+}
+
+extern "C" fn before_fork() {
+    let registry = lock(&REGISTRY);
+    let thread = signal_thread::before_fork();
+    FORK_STATE.with(|g| {
+        *g.borrow_mut() = Some(ForkState {
+            _registry: registry,
+            thread,
+        })
+    });
+}
+
+extern "C" fn after_fork_parent() {
+    if let Some(state) = FORK_STATE.with(|g| g.borrow_mut().take()) {
+        signal_thread::after_fork_in_parent(state.thread);
+    }
+}
+
+extern "C" fn after_fork_child() {
+    if let Some(state) = FORK_STATE.with(|g| g.borrow_mut().take()) {
+        signal_thread::after_fork_in_child(state.thread);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{SIGHUP, SIGTERM, SIGUSR1};
+    use crate::types::signal::{SIGHUP, SIGKILL, SIGTERM, SIGUSR1};
     use crossbeam_channel::{bounded, unbounded, Sender};
 
     // These touch only the registry's lists, never a disposition or mask; they are the only
@@ -525,6 +580,12 @@ mod tests {
         });
     }
 
+    /// A dispatch of pending `sigs` with no records behind them.
+    fn deliver_plain(sigs: impl IntoIterator<Item = Signal>) -> SignalSet {
+        let bits = sigs.into_iter().fold(0, |m, s| m | s.bit());
+        deliver_all(bits, std::iter::empty())
+    }
+
     fn unsubscribe_all() {
         lock(&REGISTRY).subs.clear();
     }
@@ -534,7 +595,7 @@ mod tests {
         let _serial = serial();
         let (tx, rx) = unbounded();
         subscribe(&tx, [SIGHUP, SIGUSR1, SIGTERM].into_iter().collect());
-        deliver_all([SIGTERM, SIGHUP, SIGUSR1].into_iter().collect());
+        deliver_plain([SIGTERM, SIGHUP, SIGUSR1]);
         unsubscribe_all();
         assert_eq!(
             rx.try_iter().collect::<Vec<_>>(),
@@ -549,7 +610,7 @@ mod tests {
         let (other, other_rx) = unbounded();
         subscribe(&full, [SIGHUP, SIGTERM].into_iter().collect());
         subscribe(&other, [SIGTERM].into_iter().collect());
-        deliver_all([SIGHUP, SIGTERM].into_iter().collect());
+        deliver_plain([SIGHUP, SIGTERM]);
         unsubscribe_all();
         assert_eq!(
             full_rx.try_iter().collect::<Vec<_>>(),
@@ -565,22 +626,22 @@ mod tests {
         let (tx, rx) = unbounded();
         let id =
             lock(&REGISTRY).push_stopping(Sink::Plain(tx.clone()), [SIGUSR1].into_iter().collect());
-        let orphans = deliver_all([SIGUSR1, SIGHUP].into_iter().collect());
+        let orphans = deliver_plain([SIGUSR1, SIGHUP]);
         assert_eq!(
             orphans,
             [SIGHUP].into_iter().collect(),
             "HUP arrived for nobody"
         );
         lock(&REGISTRY).stopping.retain(|s| s.id != id);
-        let orphans = deliver_all([SIGUSR1].into_iter().collect());
+        let orphans = deliver_plain([SIGUSR1]);
         assert_eq!(orphans, [SIGUSR1].into_iter().collect());
         assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![SIGUSR1]);
     }
 
     #[test]
-    fn resolve_rejects_the_whole_call_on_one_bad_signal() {
-        assert!(resolve(&[SIGHUP, crate::SIGKILL]).is_err());
-        assert_eq!(resolve(&[]).unwrap(), SignalSet::catchable());
-        assert_eq!(resolve(&[SIGHUP, SIGHUP]).unwrap().len(), 1);
+    fn validate_rejects_the_whole_call_on_one_bad_signal() {
+        assert!(validate(&[SIGHUP, SIGKILL]).is_err());
+        assert_eq!(validate(&[]).unwrap(), SignalSet::catchable());
+        assert_eq!(validate(&[SIGHUP, SIGHUP]).unwrap().len(), 1);
     }
 }

@@ -1,8 +1,10 @@
 //! Where the signal thread delivers: a channel of `Signal`, a channel of `SigInfo`, or an
 //! internal hook (the shutdown token, async streams). Each delivery is non-blocking.
 
-use crate::deferred::Deferred;
-use crate::{stats, SigInfo, Signal};
+use super::deferred::Deferred;
+use crate::sigctx::counters;
+use crate::types::info::SigInfo;
+use crate::types::signal::Signal;
 use crossbeam_channel::{Sender, TrySendError};
 use std::any::Any;
 use std::sync::Arc;
@@ -63,8 +65,8 @@ impl Sink {
             Sink::Hook(h) => h.deliver(info, later),
         };
         match d {
-            Delivered::Sent | Delivered::Last => stats::count_delivered(info.signal()),
-            Delivered::Full => stats::count_dropped(info.signal()),
+            Delivered::Sent | Delivered::Last => counters::DELIVERED.bump(info.signal().index()),
+            Delivered::Full => counters::DROPPED_FULL.bump(info.signal().index()),
             Delivered::Gone => {}
         }
         d
@@ -95,8 +97,8 @@ fn from_try_send<T>(r: Result<(), TrySendError<T>>) -> Delivered {
 
 mod sealed {
     pub trait Sealed {}
-    impl Sealed for crate::Signal {}
-    impl Sealed for crate::SigInfo {}
+    impl Sealed for crate::types::signal::Signal {}
+    impl Sealed for crate::types::info::SigInfo {}
 }
 
 /// What sigchan sends into channels: [`Signal`] (from [`notify`](crate::notify)) or

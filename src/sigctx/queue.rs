@@ -1,7 +1,7 @@
 //! The sigqueue: Go's `runtime/sigqueue.go`, between the handlers (many senders, in signal
 //! context) and the signal thread (the one receiver).
 //!
-//! State, all atomics (through `crate::sync`, so loom can check this file as it is):
+//! State, all atomics (through `super::sync`, so loom can check this file as it is):
 //! - `pending`: bit `n - 1` set when signal `n` arrived and the receiver has not taken it.
 //! - `wanted`: bit set while some channel subscribes to the signal. Handlers read it.
 //! - `state`: `IDLE` (the receiver is awake, processing), `RECEIVING` (it sleeps, or is about
@@ -44,8 +44,9 @@
 //! holds in the C11 model as loom checks it (loom treats SeqCst loads as acquire loads),
 //! not only on hardware that happens to be stronger. No fence is needed in the handler.
 
-use crate::ring::{Record, Ring};
-use crate::sync::{AtomicU32, AtomicU64, Futex, Ordering::SeqCst};
+use super::record::Record;
+use super::ring::Ring;
+use super::sync::{AtomicU32, AtomicU64, Futex, Ordering::SeqCst};
 
 const IDLE: u32 = 0;
 const RECEIVING: u32 = 1;
@@ -85,6 +86,62 @@ impl Sent {
 /// Number of signal numbers (1..=64), one lost counter each.
 const SIGNALS: usize = 64;
 
+/// What one `drain` took: the signals that arrived, then what rode on them.
+pub(crate) struct Drain<'q, const CAP: usize> {
+    queue: &'q Queue<CAP>,
+    /// The pending bits taken (bit `n - 1` = signal `n`), for plain subscribers.
+    pub(crate) signals: u64,
+    stage: Stage,
+}
+
+enum Stage {
+    Records,
+    /// Lost counts of the signals in the hint not yet visited (`lost` was swapped once).
+    Lost(u64),
+    Done,
+}
+
+/// One item of a `Drain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arrival {
+    /// An arrival whose origin the ring kept.
+    Origin(Record),
+    /// `arrivals` arrivals of the signal of `bit` whose origin a full ring lost.
+    Lost { bit: u64, arrivals: u32 },
+}
+
+impl<const CAP: usize> Iterator for Drain<'_, CAP> {
+    type Item = Arrival;
+
+    /// Records first, lost counts after (the ring is drained before `lost` is taken). Every
+    /// lost arrival is counted exactly once: a count taken early (its sender's hint still to
+    /// come) is simply not found again when the hint shows up, and a hint whose count was
+    /// already taken yields nothing.
+    fn next(&mut self) -> Option<Arrival> {
+        loop {
+            match self.stage {
+                Stage::Records => match self.queue.ring.pop() {
+                    Some(rec) => return Some(Arrival::Origin(rec)),
+                    None => self.stage = Stage::Lost(self.queue.lost.swap(0, SeqCst)),
+                },
+                Stage::Lost(0) | Stage::Done => {
+                    self.stage = Stage::Done;
+                    return None;
+                }
+                Stage::Lost(hint) => {
+                    let i = hint.trailing_zeros() as usize;
+                    self.stage = Stage::Lost(hint & (hint - 1));
+                    let arrivals = self.queue.lost_count[i].swap(0, SeqCst);
+                    if arrivals > 0 {
+                        let bit = 1u64 << i;
+                        return Some(Arrival::Lost { bit, arrivals });
+                    }
+                }
+            }
+        }
+    }
+}
+
 pub(crate) struct Queue<const CAP: usize> {
     pending: AtomicU64,
     wanted: AtomicU64,
@@ -98,33 +155,19 @@ pub(crate) struct Queue<const CAP: usize> {
 }
 
 impl<const CAP: usize> Queue<CAP> {
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
-        Queue {
-            pending: AtomicU64::new(0),
-            wanted: AtomicU64::new(0),
-            info_wanted: AtomicU64::new(0),
-            lost: AtomicU64::new(0),
-            lost_count: [const { AtomicU32::new(0) }; SIGNALS],
-            state: Futex::new(IDLE),
-            delivering: AtomicU32::new(0),
-            quiet: Futex::new(0),
-            ring: Ring::new(),
-        }
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn new() -> Self {
-        Queue {
-            pending: AtomicU64::new(0),
-            wanted: AtomicU64::new(0),
-            info_wanted: AtomicU64::new(0),
-            lost: AtomicU64::new(0),
-            lost_count: std::array::from_fn(|_| AtomicU32::new(0)),
-            state: Futex::new(IDLE),
-            delivering: AtomicU32::new(0),
-            quiet: Futex::new(0),
-            ring: Ring::new(),
+    maybe_const_fn! {
+        pub(crate) fn new() -> Self {
+            Queue {
+                pending: AtomicU64::new(0),
+                wanted: AtomicU64::new(0),
+                info_wanted: AtomicU64::new(0),
+                lost: AtomicU64::new(0),
+                lost_count: atomic_array![AtomicU32::new(0); SIGNALS],
+                state: Futex::new(IDLE),
+                delivering: AtomicU32::new(0),
+                quiet: Futex::new(0),
+                ring: Ring::new(),
+            }
         }
     }
 
@@ -148,7 +191,10 @@ impl<const CAP: usize> Queue<CAP> {
                 Some(true)
             } else {
                 // Count first, hint second: whoever sees the hint finds the count.
-                self.lost_count[bit.trailing_zeros() as usize].fetch_add(1, SeqCst);
+                // `get`: a bit beyond 64 cannot occur, and the handler has no panic path.
+                if let Some(c) = self.lost_count.get(bit.trailing_zeros() as usize) {
+                    c.fetch_add(1, SeqCst);
+                }
                 self.lost.fetch_or(bit, SeqCst);
                 Some(false)
             };
@@ -228,27 +274,22 @@ impl<const CAP: usize> Queue<CAP> {
         self.notify_receiver(true);
     }
 
-    /// Receiver side: takes every pending bit.
-    pub(crate) fn take(&self) -> u64 {
-        self.pending.swap(0, SeqCst)
-    }
-
-    /// Receiver side, after `take`: the next origin record, if one is published.
-    pub(crate) fn pop_record(&self) -> Option<Record> {
-        self.ring.pop()
-    }
-
-    /// Receiver side, after draining the ring: for each signal whose origin a full ring lost
-    /// since the last call, `(bit, arrivals)`. Every lost arrival is counted exactly once:
-    /// a count taken early (its sender's hint still to come) is simply not found again when
-    /// the hint shows up, and a hint whose count was already taken yields nothing.
-    pub(crate) fn take_lost(&self) -> Vec<(u64, u32)> {
-        let hint = self.lost.swap(0, SeqCst);
-        (0..SIGNALS)
-            .filter(|i| hint & (1 << i) != 0)
-            .map(|i| (1u64 << i, self.lost_count[i].swap(0, SeqCst)))
-            .filter(|&(_, n)| n > 0)
-            .collect()
+    /// Receiver side, once per cycle: takes every pending bit and returns them with what
+    /// rides on them (invariant 5). Iterate the `Drain` to the end: it yields each published
+    /// origin record in ring order, then, per signal whose origin a full ring lost, how many
+    /// arrivals were lost. With no bit taken it yields nothing: a record is always followed
+    /// by a bit still to take, so the cycle that takes it drains it.
+    pub(crate) fn drain(&self) -> Drain<'_, CAP> {
+        let signals = self.pending.swap(0, SeqCst);
+        Drain {
+            queue: self,
+            signals,
+            stage: if signals == 0 {
+                Stage::Done
+            } else {
+                Stage::Records
+            },
+        }
     }
 
     /// Receiver side (the `Receive` loop of Go's `signal_recv`): returns once something was
@@ -363,6 +404,11 @@ mod tests {
 
     type Q = Queue<4>;
 
+    /// The signals a drain takes, leaving what rides on them unread.
+    fn take(q: &Q) -> u64 {
+        q.drain().signals
+    }
+
     fn send(q: &Q, bit: u64) -> Sent {
         q.send(bit, &Record::default(), false)
     }
@@ -371,7 +417,7 @@ mod tests {
     fn unwanted_signals_are_refused() {
         let q = Q::new();
         assert_eq!(send(&q, 1 << 1), Sent::NotWanted);
-        assert_eq!(q.take(), 0);
+        assert_eq!(take(&q), 0);
     }
 
     #[test]
@@ -381,7 +427,7 @@ mod tests {
         assert_eq!(send(&q, 0b10), Sent::Queued);
         assert_eq!(send(&q, 0b10), Sent::Coalesced);
         assert_eq!(send(&q, 0b100), Sent::Queued);
-        assert_eq!(q.take(), 0b110);
+        assert_eq!(take(&q), 0b110);
         assert_eq!(send(&q, 0b10), Sent::Queued);
     }
 
@@ -400,7 +446,7 @@ mod tests {
         q.enable(1);
         send(&q, 1); // IDLE -> SENDING
         q.wait(); // SENDING -> IDLE without sleeping
-        assert_eq!(q.take(), 1);
+        assert_eq!(take(&q), 1);
     }
 
     #[test]
@@ -410,7 +456,7 @@ mod tests {
         let r = q.clone();
         let receiver = std::thread::spawn(move || {
             r.wait();
-            r.take()
+            r.drain().signals
         });
         while q.state.load(SeqCst) != RECEIVING {
             std::thread::yield_now();
@@ -448,16 +494,23 @@ mod tests {
         // A plain-only signal coalesces as before, with no record.
         assert_eq!(send(&q, 0b01), Sent::Queued);
         assert_eq!(send(&q, 0b01), Sent::Coalesced);
-        assert_eq!(q.take(), 0b11);
-        let values: Vec<u64> = std::iter::from_fn(|| q.pop_record())
-            .map(|r| r.value)
-            .collect();
-        assert_eq!(values, vec![0, 1, 2, 3]);
-        assert_eq!(q.take_lost(), vec![(0b10, 3)], "each lost arrival counted");
-        assert_eq!(q.take_lost(), vec![]);
+        let drain = q.drain();
+        assert_eq!(drain.signals, 0b11);
+        let got: Vec<Arrival> = drain.collect();
+        let mut want: Vec<Arrival> = (0..4).map(|v| Arrival::Origin(rec(v))).collect();
+        // Each lost arrival counted, after the records.
+        want.push(Arrival::Lost {
+            bit: 0b10,
+            arrivals: 3,
+        });
+        assert_eq!(got, want);
         q.disable(0b10);
         assert_eq!(q.send(0b10, &rec(5), false), Sent::NotWanted);
-        assert_eq!(q.pop_record(), None);
+        // Nothing pending, nothing drained (and nothing was left behind).
+        let drain = q.drain();
+        assert_eq!(drain.signals, 0);
+        assert_eq!(drain.count(), 0);
+        assert_eq!(q.ring.pop(), None);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! thread (the consumer). A bounded queue in the style of Dmitry Vyukov's, with a turn
 //! counter per slot instead of a sequence number so a `static` ring needs no initialiser.
 //!
-//! State (all atomics, through `crate::sync`, so loom checks this file as it is):
+//! State (all atomics, through `super::sync`, so loom checks this file as it is):
 //! - `tail`: positions claimed by producers so far. Position `p` lives in slot `p % CAP`,
 //!   on lap `p / CAP`.
 //! - `head`: the next position the consumer reads (only the consumer writes it).
@@ -24,40 +24,8 @@
 //!    wakes the consumer itself, so nothing waits on anything that cannot run.
 //! 4. Records come out in the order their positions were claimed.
 
-use crate::sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
-
-/// What the handler copies out of the kernel's `siginfo_t`: the raw fields, decoded later by
-/// `SigInfo` outside the handler.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Record {
-    pub(crate) signo: u8,
-    pub(crate) code: i32,
-    pub(crate) pid: i32,
-    pub(crate) uid: u32,
-    pub(crate) value: u64,
-    pub(crate) status: i32,
-}
-
-impl Record {
-    fn words(&self) -> [u64; 3] {
-        [
-            u64::from(self.signo) | (u64::from(self.code as u32) << 32),
-            u64::from(self.pid as u32) | (u64::from(self.uid) << 32),
-            u64::from(self.status as u32),
-        ]
-    }
-
-    fn from_words(w: [u64; 3], value: u64) -> Record {
-        Record {
-            signo: w[0] as u8,
-            code: (w[0] >> 32) as u32 as i32,
-            pid: w[1] as u32 as i32,
-            uid: (w[1] >> 32) as u32,
-            value,
-            status: w[2] as u32 as i32,
-        }
-    }
-}
+use super::record::Record;
+use super::sync::{AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release};
 
 struct Slot {
     turn: AtomicU64,
@@ -68,21 +36,13 @@ struct Slot {
 }
 
 impl Slot {
-    #[cfg(not(loom))]
-    const fn new() -> Slot {
-        Slot {
-            turn: AtomicU64::new(0),
-            words: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
-            value: AtomicU64::new(0),
-        }
-    }
-
-    #[cfg(loom)]
-    fn new() -> Slot {
-        Slot {
-            turn: AtomicU64::new(0),
-            words: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
-            value: AtomicU64::new(0),
+    maybe_const_fn! {
+        fn new() -> Slot {
+            Slot {
+                turn: AtomicU64::new(0),
+                words: [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)],
+                value: AtomicU64::new(0),
+            }
         }
     }
 }
@@ -94,21 +54,13 @@ pub(crate) struct Ring<const CAP: usize> {
 }
 
 impl<const CAP: usize> Ring<CAP> {
-    #[cfg(not(loom))]
-    pub(crate) const fn new() -> Self {
-        Ring {
-            tail: AtomicU64::new(0),
-            head: AtomicU64::new(0),
-            slots: [const { Slot::new() }; CAP],
-        }
-    }
-
-    #[cfg(loom)]
-    pub(crate) fn new() -> Self {
-        Ring {
-            tail: AtomicU64::new(0),
-            head: AtomicU64::new(0),
-            slots: std::array::from_fn(|_| Slot::new()),
+    maybe_const_fn! {
+        pub(crate) fn new() -> Self {
+            Ring {
+                tail: AtomicU64::new(0),
+                head: AtomicU64::new(0),
+                slots: atomic_array![Slot::new(); CAP],
+            }
         }
     }
 
@@ -129,7 +81,7 @@ impl<const CAP: usize> Ring<CAP> {
                     .compare_exchange_weak(pos, pos + 1, Relaxed, Relaxed)
                 {
                     Ok(_) => {
-                        for (w, v) in slot.words.iter().zip(rec.words()) {
+                        for (w, v) in slot.words.iter().zip(rec.to_words()) {
                             w.store(v, Relaxed);
                         }
                         slot.value.store(rec.value, Relaxed);

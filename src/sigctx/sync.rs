@@ -1,10 +1,39 @@
-//! The atomics and futex the sigqueue is written against, and the lock helper for the
-//! registry's and the signal thread's std mutexes.
+//! The atomics and futex the sigqueue and the ring are written against, and the two macros
+//! that let them write each constructor once.
 //!
 //! Normally std's atomics and the raw futex syscall. Under `--cfg loom`, loom's atomics and a
 //! futex model: `Futex::wait` blocks on a `loom::sync::Notify` that `wake_*` signals (a wake
 //! with no sleeper leaves a permit, so a wait may return spuriously, as a real futex may).
 //! A missing wake therefore shows up in loom as a thread blocked forever.
+
+/// A constructor that is a `const fn` normally (the statics need one) and a plain `fn` under
+/// loom, whose atomics cannot be built in const context.
+#[cfg(not(loom))]
+macro_rules! maybe_const_fn {
+    ($(#[$m:meta])* $v:vis fn $name:ident() -> $ret:ty $body:block) => {
+        $(#[$m])* $v const fn $name() -> $ret $body
+    };
+}
+#[cfg(loom)]
+macro_rules! maybe_const_fn {
+    ($(#[$m:meta])* $v:vis fn $name:ident() -> $ret:ty $body:block) => {
+        $(#[$m])* $v fn $name() -> $ret $body
+    };
+}
+
+/// `[$e; $n]` for a non-`Copy` `$e`: an inline-const repeat normally, `from_fn` under loom.
+#[cfg(not(loom))]
+macro_rules! atomic_array {
+    ($e:expr; $n:expr) => {
+        [const { $e }; $n]
+    };
+}
+#[cfg(loom)]
+macro_rules! atomic_array {
+    ($e:expr; $n:expr) => {
+        std::array::from_fn(|_| $e)
+    };
+}
 
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -40,19 +69,19 @@ impl Futex {
     /// signal, a spurious wake-up), so callers re-check their condition.
     #[inline]
     pub(crate) fn wait(&self, expected: u32) {
-        crate::sys::futex_wait(self.word.as_ptr(), expected);
+        crate::sys::futex_wait(&self.word, expected);
     }
 
     /// Wakes one sleeper. Async-signal-safe: one raw syscall.
     #[inline]
     pub(crate) fn wake_one(&self) {
-        crate::sys::futex_wake(self.word.as_ptr(), 1);
+        crate::sys::futex_wake(&self.word, 1);
     }
 
     /// Wakes every sleeper. Async-signal-safe: one raw syscall.
     #[inline]
     pub(crate) fn wake_all(&self) {
-        crate::sys::futex_wake(self.word.as_ptr(), i32::MAX as u32);
+        crate::sys::futex_wake(&self.word, i32::MAX as u32);
     }
 }
 
@@ -85,11 +114,4 @@ impl Futex {
     pub(crate) fn wake_all(&self) {
         self.note.notify();
     }
-}
-
-/// Locks a std mutex, ignoring poison: sigchan's critical sections restore their invariants
-/// before anything that can panic, and a signal runtime must keep working after a panic.
-#[cfg(not(loom))]
-pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

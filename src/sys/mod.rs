@@ -1,11 +1,18 @@
 //! The raw kernel interface: `rt_sigaction` with sigchan's own restorer, `rt_sigprocmask`,
 //! `futex`, `tgkill`, with the kernel's own structure layouts.
 //!
-//! Everything here is a direct system call: no libc wrapper, no errno, no allocation. That makes
-//! each function async-signal-safe (the handler uses `sigaction`, `mask_set`, `futex_wake`,
-//! `getpid`, `gettid`, `tgkill`, `kill`) and keeps glibc's wrappers, which rewrite masks and
-//! install their own restorer, out of the way. Per-architecture code (the syscall instruction
-//! and numbers) lives in `x86_64.rs` / `aarch64.rs`; this file is the same on both.
+//! Everything here but `pthread.rs` is a direct system call or a fixed kernel fact: no libc
+//! wrapper, no errno, no allocation. That makes each function async-signal-safe (the handler
+//! uses `sigaction_get`/`sigaction_set`, `futex_wake`, `getpid`, `gettid`, `tgkill`, `kill`,
+//! `errno_location` and `ucontext::unblock_on_return`) and keeps glibc's wrappers, which
+//! rewrite masks and install their own restorer, out of the way. Calls that fail return
+//! `Err(Errno)` (the kernel's `-errno`); `futex_*`, `getpid` and `gettid` cannot fail and
+//! return nothing to check.
+//!
+//! Per-architecture code (the syscall instruction and numbers) lives in `x86_64.rs` /
+//! `aarch64.rs`; `ucontext.rs` holds the one layout the handler edits; `signo.rs` the kernel's
+//! facts about signal numbers; `pthread.rs` the three libc thread calls the runtime needs
+//! (not async-signal-safe, never used by the handler); this file is the same on both.
 
 #[cfg(target_arch = "aarch64")]
 #[path = "aarch64.rs"]
@@ -14,9 +21,13 @@ mod arch;
 #[path = "x86_64.rs"]
 mod arch;
 
+pub mod pthread;
 pub mod restorer;
+pub mod signo;
+pub mod ucontext;
 
 use core::ptr;
+use core::sync::atomic::AtomicU32;
 
 /// `SA_RESTORER`: the kernel reads `sa_restorer` (same value on x86_64 and arm64).
 pub const SA_RESTORER: u64 = 0x0400_0000;
@@ -63,12 +74,32 @@ fn check(ret: isize) -> Result<usize, Errno> {
     }
 }
 
-/// `rt_sigaction(sig, new, old)`: installs `new` (if any) and returns the previous action.
-pub fn sigaction(sig: i32, new: Option<&KernelSigaction>) -> Result<KernelSigaction, Errno> {
+/// `rt_sigaction(sig, NULL, old)`: the current action of `sig`.
+pub fn sigaction_get(sig: i32) -> Result<KernelSigaction, Errno> {
+    // SAFETY: a null `new` changes nothing, so no handler contract applies.
+    unsafe { rt_sigaction(sig, None) }
+}
+
+/// `rt_sigaction(sig, new, old)`: installs `new` and returns the previous action.
+///
+/// # Safety
+/// `new.handler` is `SIG_DFL`, `SIG_IGN`, or the address of an `extern "C"` function with
+/// the signature its flags announce (three arguments with `SA_SIGINFO`, else one) that is
+/// async-signal-safe; with `SA_RESTORER`, `new.restorer` is code that issues `rt_sigreturn`
+/// (`restorer::address()`). The kernel jumps to both addresses as they are.
+pub unsafe fn sigaction_set(sig: i32, new: &KernelSigaction) -> Result<KernelSigaction, Errno> {
+    // SAFETY: the caller vouches for the handler and restorer in `new`.
+    unsafe { rt_sigaction(sig, Some(new)) }
+}
+
+/// # Safety
+/// As for `sigaction_set` when `new` is given.
+unsafe fn rt_sigaction(sig: i32, new: Option<&KernelSigaction>) -> Result<KernelSigaction, Errno> {
     let mut old = KernelSigaction::default();
     let new_ptr = new.map_or(ptr::null(), |n| n as *const KernelSigaction);
     // SAFETY: both pointers are null or point to live KernelSigaction values, the layout the
-    // kernel expects; the set size argument is the kernel's 8-byte sigset.
+    // kernel expects; the set size argument is the kernel's 8-byte sigset. The caller
+    // vouches for the addresses inside `new`.
     let ret = unsafe {
         arch::syscall4(
             arch::RT_SIGACTION,
@@ -124,13 +155,13 @@ const FUTEX_WAKE_PRIVATE: usize = 129;
 
 /// Sleeps while `*word == expected`. Returns on a wake, a signal, a spurious wake-up, or at
 /// once if the value differs: callers always re-check their condition.
-pub fn futex_wait(word: *const u32, expected: u32) {
-    // SAFETY: word points to a live, aligned u32 (an AtomicU32) for the duration of the call;
-    // a null timeout means no timeout.
+pub fn futex_wait(word: &AtomicU32, expected: u32) {
+    // SAFETY: word is a live, aligned u32 for the duration of the call (a reference); a null
+    // timeout means no timeout.
     unsafe {
         arch::syscall4(
             arch::FUTEX,
-            word as usize,
+            word.as_ptr() as usize,
             FUTEX_WAIT_PRIVATE,
             expected as usize,
             0,
@@ -139,13 +170,12 @@ pub fn futex_wait(word: *const u32, expected: u32) {
 }
 
 /// Wakes up to `n` threads sleeping in `futex_wait` on `word`.
-pub fn futex_wake(word: *const u32, n: u32) {
-    // SAFETY: futex wake only uses the address as a key; it never dereferences beyond
-    // checking it is mapped, and word points to a live u32.
+pub fn futex_wake(word: &AtomicU32, n: u32) {
+    // SAFETY: futex wake only uses the address as a key; word is a live u32 (a reference).
     unsafe {
         arch::syscall4(
             arch::FUTEX,
-            word as usize,
+            word.as_ptr() as usize,
             FUTEX_WAKE_PRIVATE,
             n as usize,
             0,
@@ -176,4 +206,12 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> Result<(), Errno> {
 pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
     // SAFETY: integer arguments only.
     check(unsafe { arch::syscall4(arch::KILL, pid as usize, sig as usize, 0, 0) }).map(|_| ())
+}
+
+/// The calling thread's `errno`, to save and restore around a handler.
+pub fn errno_location() -> *mut i32 {
+    // SAFETY: __errno_location takes no argument and returns the address of the calling
+    // thread's errno, valid for the thread's life; glibc computes it from the thread pointer
+    // (initial-exec TLS), allocating nothing, so it is safe in a handler.
+    unsafe { libc::__errno_location() }
 }

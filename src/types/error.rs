@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-use crate::Signal;
+use super::signal::Signal;
 use std::fmt;
 
 /// What went wrong in a sigchan call.

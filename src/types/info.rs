@@ -1,8 +1,8 @@
 //! `SigInfo`: one arrival of a signal with its origin, decoded from the raw `siginfo_t`
 //! fields the handler copied into the ring (decoding happens here, outside the handler).
 
-use crate::ring::Record;
-use crate::Signal;
+use super::signal::Signal;
+use crate::sigctx::record::Record;
 
 /// Why a signal was sent, from the kernel's `si_code`.
 ///

@@ -1,11 +1,9 @@
 //! `Signal` and `SignalSet`: numbers, names, parsing and classification.
 
-use crate::Error;
+use super::error::Error;
+use crate::sys::signo::MAX_SIGNAL;
 use std::fmt;
 use std::str::FromStr;
-
-/// The highest signal number on Linux (`_NSIG - 1`).
-pub(crate) const MAX_SIGNAL: i32 = 64;
 
 /// A Linux signal number, `1..=64`.
 ///
@@ -118,7 +116,7 @@ impl Signal {
     /// assert!(!sigchan::SIGTERM.is_synchronous());
     /// ```
     pub const fn is_synchronous(self) -> bool {
-        is_synchronous_raw(self.as_raw())
+        crate::sys::signo::is_synchronous(self.as_raw())
     }
 
     /// True unless the signal is `SIGKILL`, `SIGSTOP`, or reserved by the C library: the
@@ -148,29 +146,10 @@ impl Signal {
     pub(crate) const fn bit(self) -> u64 {
         1u64 << (self.0 - 1)
     }
-}
 
-/// Fault signals: only process-sent instances (`si_code <= 0`) are delivered.
-pub(crate) const fn is_synchronous_raw(n: i32) -> bool {
-    matches!(
-        n,
-        libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP | libc::SIGSYS
-    )
-}
-
-/// What the kernel does with a signal whose disposition is `SIG_DFL`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum DefaultAction {
-    Ignore,
-    Stop,
-    Terminate,
-}
-
-pub(crate) const fn default_action(n: i32) -> DefaultAction {
-    match n {
-        libc::SIGCHLD | libc::SIGCONT | libc::SIGURG | libc::SIGWINCH => DefaultAction::Ignore,
-        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => DefaultAction::Stop,
-        _ => DefaultAction::Terminate,
+    /// This signal's index in a table of `sys::signo::TABLE_LEN` entries.
+    pub(crate) const fn index(self) -> usize {
+        self.0 as usize
     }
 }
 

@@ -1,0 +1,418 @@
+#![cfg(loom)]
+//! loom models of the sigqueue protocol, run against the real `src/sigctx/queue.rs` and
+//! `ring.rs`, compiled here through their sync shim with loom's atomics:
+//! `RUSTFLAGS="--cfg loom" cargo test --release --test loom`. (The library itself is empty
+//! under `--cfg loom`; these four files are all the models need.)
+//! `LOOM_MAX_PREEMPTIONS` bounds the search (default here: 3).
+//!
+//! The models stand for: senders = signal handlers on any thread; the receiver = the signal
+//! thread's cycle in `runtime::signal_thread::run`; the stopper = `registry::stop` with its stopping list and
+//! `signal_thread::sync` barrier, mirrored with loom's Mutex/Condvar exactly as the real code uses
+//! std's.
+
+#![allow(dead_code)] // the queue files' non-loom parts (the handler's side) are unused here
+
+#[macro_use]
+#[path = "../src/sigctx/sync.rs"]
+mod sync;
+#[path = "../src/sigctx/queue.rs"]
+mod queue;
+#[path = "../src/sigctx/record.rs"]
+mod record;
+#[path = "../src/sigctx/ring.rs"]
+mod ring;
+
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use loom::sync::{Arc, Condvar, Mutex};
+use loom::thread;
+use queue::{Arrival, Queue, Sent};
+use record::Record;
+use ring::Ring;
+
+const A: u64 = 1 << 0;
+const B: u64 = 1 << 1;
+
+/// The queue with a two-record ring: small enough to explore, big enough to fill.
+type Q = Queue<2>;
+
+/// A record carrying `value` (the `sigqueue` payload) for signal A.
+fn rec(value: u64) -> Record {
+    Record {
+        signo: 1,
+        value,
+        ..Record::default()
+    }
+}
+
+/// Handler threads, one per entry of `bits`, each sending its bit once; sender `i` carries
+/// the record `rec(i)`.
+fn spawn_senders(q: &Arc<Q>, bits: &[u64]) -> Vec<thread::JoinHandle<Sent>> {
+    bits.iter()
+        .enumerate()
+        .map(|(i, &bit)| {
+            let q = q.clone();
+            thread::spawn(move || q.send(bit, &rec(i as u64), false))
+        })
+        .collect()
+}
+
+/// Runs `f` under loom and reports how many executions it explored (the model's size).
+fn model<F: Fn() + Sync + Send + 'static>(name: &str, f: F) {
+    static EXECUTIONS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let mut builder = loom::model::Builder::new();
+    if builder.preemption_bound.is_none() {
+        builder.preemption_bound = Some(3);
+    }
+    let before = EXECUTIONS.load(std::sync::atomic::Ordering::Relaxed);
+    builder.check(move || {
+        EXECUTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        f()
+    });
+    let n = EXECUTIONS.load(std::sync::atomic::Ordering::Relaxed) - before;
+    eprintln!(
+        "loom model {name}: {n} executions, preemption bound {:?}",
+        builder.preemption_bound
+    );
+}
+
+/// Two handlers send different signals while the receiver drains and sleeps. No lost wake-up
+/// (a missed one leaves the receiver blocked: loom reports the deadlock), every bit posted is
+/// taken, and each sleep is ended by at most one wake.
+#[test]
+fn two_senders_and_the_receiver_lose_nothing() {
+    model("two_senders_and_the_receiver_lose_nothing", || {
+        let q = Arc::new(Q::new());
+        q.enable(A | B);
+        let senders = spawn_senders(&q, &[A, B]);
+        let mut got = q.drain().signals;
+        let mut waits = 0;
+        while got != A | B {
+            q.wait();
+            waits += 1;
+            got |= q.drain().signals;
+        }
+        for s in senders {
+            assert_eq!(
+                s.join().unwrap(),
+                Sent::Queued,
+                "distinct bits are each queued once"
+            );
+        }
+        assert!(
+            q.receiver_wakes() <= waits,
+            "{} wakes for {waits} waits",
+            q.receiver_wakes()
+        );
+        assert_eq!(q.drain().signals, 0);
+    });
+}
+
+/// The same signal twice: the second arrival coalesces or is queued after the first was
+/// taken; either way the receiver sees it and nothing is left over.
+#[test]
+fn a_repeated_signal_is_coalesced_or_queued_never_lost() {
+    model(
+        "a_repeated_signal_is_coalesced_or_queued_never_lost",
+        || {
+            let q = Arc::new(Q::new());
+            q.enable(A);
+            let senders = spawn_senders(&q, &[A, A]);
+            let results: Vec<Sent> = senders.into_iter().map(|s| s.join().unwrap()).collect();
+            assert!(results.contains(&Sent::Queued));
+            let mut got = q.drain().signals;
+            while got != A {
+                q.wait();
+                got |= q.drain().signals;
+            }
+        },
+    );
+}
+
+/// What the registry holds for the one channel in the stop model.
+struct Registry {
+    subscribed: bool,
+    stopping: bool,
+}
+
+/// `thread::sync`'s ticket/acknowledge barrier.
+struct Control {
+    requested: u64,
+    acknowledged: u64,
+}
+
+/// `stop` racing a handler and the receiver. After `stop` returns nothing reaches the
+/// channel, and a signal whose handler saw it wanted is delivered to the channel (through
+/// the stopping list), never dropped; one it saw unwanted takes the original action.
+#[test]
+fn stop_racing_a_handler_never_loses_the_signal() {
+    model("stop_racing_a_handler_never_loses_the_signal", || {
+        let q = Arc::new(Q::new());
+        q.enable(A);
+        let reg = Arc::new(Mutex::new(Registry {
+            subscribed: true,
+            stopping: false,
+        }));
+        let ctl = Arc::new((
+            Mutex::new(Control {
+                requested: 0,
+                acknowledged: 0,
+            }),
+            Condvar::new(),
+        ));
+        let delivered = Arc::new(AtomicUsize::new(0));
+        let lost = Arc::new(AtomicUsize::new(0));
+        let stop_returned = Arc::new(AtomicBool::new(false));
+        let shutdown = Arc::new(AtomicBool::new(false));
+
+        let receiver = {
+            let (q, reg, ctl) = (q.clone(), reg.clone(), ctl.clone());
+            let (delivered, lost, stop_returned, shutdown) = (
+                delivered.clone(),
+                lost.clone(),
+                stop_returned.clone(),
+                shutdown.clone(),
+            );
+            thread::spawn(move || loop {
+                let ticket = ctl.0.lock().unwrap().requested;
+                if q.drain().signals & A != 0 {
+                    let r = reg.lock().unwrap();
+                    if r.subscribed || r.stopping {
+                        assert!(!stop_returned.load(SeqCst), "delivered after stop returned");
+                        delivered.fetch_add(1, SeqCst);
+                    } else {
+                        lost.fetch_add(1, SeqCst);
+                    }
+                }
+                {
+                    let mut c = ctl.0.lock().unwrap();
+                    if c.acknowledged < ticket {
+                        c.acknowledged = ticket;
+                        ctl.1.notify_all();
+                    }
+                }
+                if shutdown.load(SeqCst) {
+                    return;
+                }
+                q.wait();
+            })
+        };
+
+        let handler = {
+            let q = q.clone();
+            thread::spawn(move || q.send(A, &rec(0), false))
+        };
+
+        let stopper = {
+            let (q, reg, ctl, stop_returned) =
+                (q.clone(), reg.clone(), ctl.clone(), stop_returned.clone());
+            thread::spawn(move || {
+                {
+                    let mut r = reg.lock().unwrap();
+                    r.subscribed = false;
+                    r.stopping = true;
+                    q.disable(A);
+                }
+                q.wait_quiet();
+                let ticket = {
+                    let mut c = ctl.0.lock().unwrap();
+                    c.requested += 1;
+                    c.requested
+                };
+                q.poke();
+                let mut c = ctl.0.lock().unwrap();
+                while c.acknowledged < ticket {
+                    c = ctl.1.wait(c).unwrap();
+                }
+                drop(c);
+                reg.lock().unwrap().stopping = false;
+                stop_returned.store(true, SeqCst);
+            })
+        };
+
+        let sent = handler.join().unwrap();
+        stopper.join().unwrap();
+        shutdown.store(true, SeqCst);
+        q.poke();
+        receiver.join().unwrap();
+
+        assert_eq!(
+            lost.load(SeqCst),
+            0,
+            "a signal the handler saw wanted reached nobody"
+        );
+        match sent {
+            // The handler takes the original action itself.
+            Sent::NotWanted => assert_eq!(delivered.load(SeqCst), 0),
+            _ => assert_eq!(delivered.load(SeqCst), 1, "queued but not delivered"),
+        }
+    });
+}
+
+/// `disable` + `wait_quiet` racing two senders: once `wait_quiet` returns, no sender can still
+/// set a bit it saw wanted, so nothing appears in `pending` afterwards.
+#[test]
+fn disable_then_wait_quiet_excludes_late_senders() {
+    model("disable_then_wait_quiet_excludes_late_senders", || {
+        let q = Arc::new(Q::new());
+        q.enable(A);
+        let senders = spawn_senders(&q, &[A, A]);
+        q.disable(A);
+        q.wait_quiet();
+        let at_quiet = q.drain().signals;
+        let results: Vec<Sent> = senders.into_iter().map(|s| s.join().unwrap()).collect();
+        assert_eq!(
+            q.drain().signals,
+            0,
+            "a sender set its bit after wait_quiet returned"
+        );
+        let queued = results.iter().any(|r| *r != Sent::NotWanted);
+        assert_eq!(
+            at_quiet != 0,
+            queued,
+            "results {results:?}, pending at quiet {at_quiet:#x}"
+        );
+    });
+}
+
+/// `enable` racing a sender: the signal is either refused (the sender takes the original
+/// action) or queued, never half of each.
+#[test]
+fn enable_racing_a_sender() {
+    model("enable_racing_a_sender", || {
+        let q = Arc::new(Q::new());
+        let sender = {
+            let q = q.clone();
+            thread::spawn(move || q.send(B, &rec(0), false))
+        };
+        q.enable(B);
+        let sent = sender.join().unwrap();
+        assert_eq!(q.drain().signals == B, sent == Sent::Queued, "{sent:?}");
+    });
+}
+
+/// Two handlers record the origin of the same signal while the receiver drains (queue
+/// invariant 5). With room for both, every record comes out once, even when the second bit
+/// coalesces or the receiver meets a claimed slot not yet published: the bit set after
+/// each record brings the receiver round (a record left behind deadlocks here).
+#[test]
+fn recorded_arrivals_are_each_delivered_once() {
+    model("recorded_arrivals_are_each_delivered_once", || {
+        let q = Arc::new(Q::new());
+        q.want_info(A, true);
+        q.enable(A);
+        let senders = spawn_senders(&q, &[A, A]);
+        let mut values = Vec::new();
+        loop {
+            for arrival in q.drain() {
+                match arrival {
+                    Arrival::Origin(r) => values.push(r.value),
+                    Arrival::Lost { .. } => panic!("a two-record ring lost an origin"),
+                }
+            }
+            if values.len() == 2 {
+                break;
+            }
+            q.wait();
+        }
+        for s in senders {
+            assert!(matches!(s.join().unwrap(), Sent::Recorded { .. }));
+        }
+        values.sort_unstable();
+        assert_eq!(values, [0, 1], "each record exactly once");
+        assert_eq!(q.drain().count(), 0, "nothing left behind");
+    });
+}
+
+/// A one-record ring and two handlers: a record that does not fit is never waited for; it
+/// becomes a `lost` count the receiver still sees, and each sender's answer says which.
+#[test]
+fn a_full_ring_turns_the_origin_into_a_lost_mark() {
+    model("a_full_ring_turns_the_origin_into_a_lost_mark", || {
+        let q = Arc::new(Queue::<1>::new());
+        q.want_info(A, true);
+        q.enable(A);
+        let senders: Vec<_> = (0..2)
+            .map(|i| {
+                let q = q.clone();
+                thread::spawn(move || q.send(A, &rec(i), false))
+            })
+            .collect();
+        let (mut records, mut lost) = (0, 0);
+        loop {
+            for arrival in q.drain() {
+                match arrival {
+                    Arrival::Origin(_) => records += 1,
+                    Arrival::Lost { arrivals, .. } => lost += arrivals as usize,
+                }
+            }
+            if records + lost == 2 {
+                break;
+            }
+            q.wait();
+        }
+        let results: Vec<Sent> = senders.into_iter().map(|s| s.join().unwrap()).collect();
+        let recorded = results
+            .iter()
+            .filter(|r| matches!(r, Sent::Recorded { .. }))
+            .count();
+        assert_eq!(recorded, records, "{results:?}");
+        let lost_sent = results
+            .iter()
+            .filter(|r| matches!(r, Sent::OriginLost { .. }))
+            .count();
+        assert_eq!(
+            lost_sent, lost,
+            "each lost origin counted once: {results:?}"
+        );
+    });
+}
+
+/// The ring alone, two producers and the consumer at capacity 2: records come out whole,
+/// once each, and those of one producer in its order; a refused push is reported as such.
+#[test]
+fn ring_producers_and_consumer() {
+    model("ring_producers_and_consumer", || {
+        let ring = Arc::new(Ring::<2>::new());
+        let producers: Vec<_> = (0..2u64)
+            .map(|p| {
+                let ring = ring.clone();
+                thread::spawn(move || {
+                    (0..2u64)
+                        .filter(|i| {
+                            ring.push(&Record {
+                                signo: 1,
+                                pid: p as i32,
+                                value: p * 10 + i,
+                                ..Record::default()
+                            })
+                        })
+                        .count()
+                })
+            })
+            .collect();
+        let mut seen = Vec::new();
+        for _ in 0..2 {
+            if let Some(r) = ring.pop() {
+                seen.push(r);
+            }
+            thread::yield_now();
+        }
+        let pushed: usize = producers.into_iter().map(|p| p.join().unwrap()).sum();
+        while let Some(r) = ring.pop() {
+            seen.push(r);
+        }
+        assert_eq!(seen.len(), pushed, "every accepted record comes out once");
+        for p in 0..2u64 {
+            let mine: Vec<u64> = seen
+                .iter()
+                .filter(|r| r.pid == p as i32)
+                .map(|r| r.value)
+                .collect();
+            assert!(
+                mine.windows(2).all(|w| w[0] < w[1]),
+                "producer {p}: {mine:?}"
+            );
+            assert!(mine.iter().all(|v| v / 10 == p), "torn record: {mine:?}");
+        }
+    });
+}
