@@ -10,14 +10,14 @@
 /// loom, whose atomics cannot be built in const context.
 #[cfg(not(loom))]
 macro_rules! maybe_const_fn {
-    ($(#[$m:meta])* $v:vis fn $name:ident() -> $ret:ty $body:block) => {
-        $(#[$m])* $v const fn $name() -> $ret $body
+    ($(#[$m:meta])* $v:vis fn $name:ident($($a:ident: $t:ty),*) -> $ret:ty $body:block) => {
+        $(#[$m])* $v const fn $name($($a: $t),*) -> $ret $body
     };
 }
 #[cfg(loom)]
 macro_rules! maybe_const_fn {
-    ($(#[$m:meta])* $v:vis fn $name:ident() -> $ret:ty $body:block) => {
-        $(#[$m])* $v fn $name() -> $ret $body
+    ($(#[$m:meta])* $v:vis fn $name:ident($($a:ident: $t:ty),*) -> $ret:ty $body:block) => {
+        $(#[$m])* $v fn $name($($a: $t),*) -> $ret $body
     };
 }
 
@@ -50,6 +50,20 @@ pub(crate) struct Futex {
     wakes: loom::sync::atomic::AtomicUsize,
 }
 
+impl Futex {
+    maybe_const_fn! {
+        pub(crate) fn new(v: u32) -> Futex {
+            Futex {
+                word: AtomicU32::new(v),
+                #[cfg(loom)]
+                note: loom::sync::Notify::new(),
+                #[cfg(loom)]
+                wakes: loom::sync::atomic::AtomicUsize::new(0),
+            }
+        }
+    }
+}
+
 impl std::ops::Deref for Futex {
     type Target = AtomicU32;
     fn deref(&self) -> &AtomicU32 {
@@ -59,12 +73,6 @@ impl std::ops::Deref for Futex {
 
 #[cfg(not(loom))]
 impl Futex {
-    pub(crate) const fn new(v: u32) -> Futex {
-        Futex {
-            word: AtomicU32::new(v),
-        }
-    }
-
     /// Sleeps while the word equals `expected`; may return early for any reason (a wake, a
     /// signal, a spurious wake-up), so callers re-check their condition.
     #[inline]
@@ -87,14 +95,6 @@ impl Futex {
 
 #[cfg(loom)]
 impl Futex {
-    pub(crate) fn new(v: u32) -> Futex {
-        Futex {
-            word: AtomicU32::new(v),
-            note: loom::sync::Notify::new(),
-            wakes: loom::sync::atomic::AtomicUsize::new(0),
-        }
-    }
-
     pub(crate) fn wakes(&self) -> usize {
         self.wakes.load(Ordering::SeqCst)
     }
