@@ -267,7 +267,8 @@ fn run_variant(variant: &str, placement: &str) {
 }
 
 fn write_samples(variant: &str, placement: &str) {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/sigchan-bench");
+    // The workspace root (this package is `benches/` in it), where report.sh reads them.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/sigchan-bench");
     std::fs::create_dir_all(&dir).unwrap();
     let samples = SAMPLES.lock().unwrap();
     let text: String = samples.iter().map(|ns| format!("{ns}\n")).collect();

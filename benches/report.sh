@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 out=target/sigchan-bench
 mkdir -p "$out"
 rm -f "$out"/latency-*.txt
-cargo bench --bench latency
-cargo bench --bench throughput 2>&1 | tee "$out/throughput.log"
+cargo bench -p sigchan-benches --bench latency
+cargo bench -p sigchan-benches --bench throughput 2>&1 | tee "$out/throughput.log"
 bash benches/go/run.sh "${GO_ROUNDS:-20000}"
 cargo test --release --test footprint -- --nocapture 2>&1 | tee "$out/footprint.log"
 python3 benches/report.py

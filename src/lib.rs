@@ -4,7 +4,7 @@
 //! with Go's `os/signal` API on [crossbeam channels](crossbeam_channel).
 //!
 //! ```no_run
-//! use crossbeam_channel::bounded;
+//! use sigchan::channel::bounded; // crossbeam-channel, re-exported: one version for both
 //! use sigchan::process::CommandExt;
 //! use sigchan::{Signal, SIGINT, SIGTERM};
 //!
@@ -46,6 +46,52 @@
 //! - [`process::CommandExt::restore_signals`]: children start as if sigchan were not there
 //!   (feature `tokio` adds it to `tokio::process::Command`); [`raise`] signals the calling
 //!   thread in either mode.
+//!
+//! ## With tokio
+//! - **Where `init()` goes.** First in `main`, before the runtime is built, so that tokio's
+//!   worker threads inherit the mask ([`init`] has the code). Inside `#[tokio::main]` other
+//!   threads already run and it returns [`Error::TooLate`]. The default mode needs no
+//!   placement.
+//! - **Waiting.** With feature `async`, `stream::SignalStream` and `stream::InfoStream` are
+//!   woken by the signal thread; their `recv()` is cancel-safe, so it can be a branch of
+//!   `tokio::select!` in a loop, and they are `futures_core::Stream`s, so
+//!   `tokio_stream::StreamExt` (`next`, `timeout`, `merge`) works on them. The shutdown
+//!   token's [`Shutdown::triggered`] is a future for the same `select!`:
+//!
+//! ```ignore
+//! // Needs tokio with "rt-multi-thread", "net", "macros" and sigchan's feature `async`.
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     sigchan::init()?; // before the runtime: no worker thread takes a signal
+//!     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+//!     rt.block_on(async {
+//!         let shutdown = sigchan::shutdown_on(&[sigchan::SIGTERM, sigchan::SIGINT])?;
+//!         let mut hup = sigchan::stream::SignalStream::new(&[sigchan::SIGHUP])?;
+//!         let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//!         loop {
+//!             tokio::select! {
+//!                 conn = listener.accept() => { let (stream, _) = conn?; /* spawn a handler */ }
+//!                 _ = hup.recv() => { /* reload */ }
+//!                 _ = shutdown.triggered() => break, // a second INT now kills
+//!             }
+//!         }
+//!         /* drain the handlers */
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//!   The whole program, run and tested by CI, is `examples/tokio/src/bin/tokio_server.rs`
+//!   in the repository (a workspace member, so that only it compiles tokio).
+//! - **Beside `tokio::signal`.** Both may handle the same signal in one process, in either
+//!   order. Registered *before* sigchan, tokio's handler is the disposition sigchan finds
+//!   and chains to after each delivery; registered *after*, tokio's handler (through
+//!   signal-hook-registry) calls the one it replaced, which is sigchan's. Either way both
+//!   receive every arrival (coalesced as each does), and sigchan's [`stop`], [`reset`], a
+//!   dropped receiver or a fired [`Shutdown`] never remove tokio's handler: a signal sigchan
+//!   no longer wants is left to tokio and never kills the process. Only [`ignore`], an
+//!   explicit request, sets `SIG_IGN` over it.
+//! - **Children.** Feature `tokio` adds [`process::CommandExt::restore_signals`] to
+//!   `tokio::process::Command`.
 //!
 //! ## Semantics (Go's `os/signal`, with its known bugs fixed)
 //! - Coalescing: like the kernel and Go, several arrivals of one signal before the signal
@@ -92,12 +138,16 @@
 
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
+// docs.rs labels feature-gated items with the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 // The loom build checks the sigqueue alone (`tests/loom.rs` compiles `src/sigctx/`'s queue
 // files with loom's atomics); the library itself is empty there.
 #![cfg(not(loom))]
 
 #[cfg(not(any(target_os = "linux")))]
-compile_error!("sigchan supports Linux only");
+compile_error!(
+    "sigchan supports Linux only; declare it under [target.'cfg(target_os = \"linux\")'.dependencies] in Cargo.toml"
+);
 
 // Layers, each using only those listed before it (docs/DESIGN.md, `tests/layering.rs`):
 // the raw kernel interface; signal context (everything the handler reaches); the values;
@@ -112,7 +162,22 @@ pub mod process;
 mod shutdown;
 mod stats;
 #[cfg(feature = "async")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async")))]
 pub mod stream;
+
+/// The channel crate sigchan's API takes ([`crossbeam_channel`], re-exported whole): build
+/// the channels you give to [`notify`] and [`notify_info`] with it, so your program and
+/// sigchan always agree on one version of `Sender`. Its `select!` macro is here too.
+///
+/// ```
+/// use sigchan::channel::bounded;
+/// let (tx, rx) = bounded::<sigchan::Signal>(1);
+/// sigchan::notify(&tx, &[sigchan::SIGUSR1])?;
+/// sigchan::stop(&tx);
+/// # drop(rx);
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+pub use crossbeam_channel as channel;
 
 pub use runtime::sink::Message;
 pub use shutdown::{shutdown_on, Shutdown};

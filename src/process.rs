@@ -109,6 +109,7 @@ impl CommandExt for std::process::Command {
 }
 
 #[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 impl CommandExt for tokio::process::Command {
     fn restore_signals(&mut self) -> &mut Self {
         // SAFETY: as for std's Command: raw syscalls and atomic loads only, in the child.

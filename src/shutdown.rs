@@ -1,6 +1,7 @@
 //! The shutdown token (Go's `signal.NotifyContext`): a hook on the signal thread that
-//! records the first signal, wakes every waiter, and unsubscribes itself in the same
-//! dispatch, so the next arrival takes the signal's original action.
+//! records the first signal, wakes every waiter (condvar waiters, `done()` receivers in a
+//! `select!`, `triggered()` futures), and unsubscribes itself in the same dispatch, so the
+//! next arrival takes the signal's original action.
 
 use crate::runtime::deferred::Deferred;
 use crate::runtime::lock;
@@ -9,22 +10,57 @@ use crate::runtime::sink::{Delivered, Hook, Sink};
 use crate::types::error::Error;
 use crate::types::info::SigInfo;
 use crate::types::signal::{Signal, SignalSet};
+use crossbeam_channel::{Receiver, Sender};
 use std::sync::atomic::{AtomicBool, Ordering::Acquire, Ordering::Release};
 use std::sync::{Arc, Condvar, Mutex};
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
-#[derive(Default)]
+/// What every clone of a token shares. Lock order: `fired`, then `wakers`.
 struct Trigger {
     /// The first signal that arrived.
     fired: Mutex<Option<Signal>>,
     /// `stop` was called (or the last clone dropped) before any signal.
     stopped: AtomicBool,
+    /// Condvar waiters (`wait`, `wait_timeout`).
     done: Condvar,
+    /// The sending half of `done()`'s channel; dropped (closing the channel) when the token
+    /// triggers or stops. Nothing is ever sent.
+    closer: Mutex<Option<Sender<()>>>,
+    /// The receiving half, cloned out by `done()`.
+    closed: Receiver<()>,
+    /// Tasks awaiting `triggered()`.
+    wakers: Mutex<Vec<Waker>>,
 }
 
 impl Trigger {
+    fn new() -> Trigger {
+        let (closer, closed) = crossbeam_channel::bounded(0);
+        Trigger {
+            fired: Mutex::new(None),
+            stopped: AtomicBool::new(false),
+            done: Condvar::new(),
+            closer: Mutex::new(Some(closer)),
+            closed,
+            wakers: Mutex::new(Vec::new()),
+        }
+    }
+
     fn is_done(&self, fired: &Option<Signal>) -> bool {
         fired.is_some() || self.stopped.load(Acquire)
+    }
+
+    /// Wakes every kind of waiter; the caller holds `fired` and has just made the token
+    /// done. The closing sender and the wakers go into `later`: a waker is user code, and
+    /// runs once every sigchan lock is released.
+    fn wake_all(&self, later: &mut Deferred) {
+        self.done.notify_all();
+        if let Some(closer) = lock(&self.closer).take() {
+            later.drop_later(closer);
+        }
+        for w in std::mem::take(&mut *lock(&self.wakers)) {
+            later.wake(w);
+        }
     }
 }
 
@@ -33,11 +69,11 @@ impl Hook for Trigger {
         false
     }
 
-    fn deliver(&self, info: SigInfo, _later: &mut Deferred) -> Delivered {
+    fn deliver(&self, info: SigInfo, later: &mut Deferred) -> Delivered {
         let mut fired = lock(&self.fired);
         if fired.is_none() {
             *fired = Some(info.signal());
-            self.done.notify_all();
+            self.wake_all(later);
         }
         Delivered::Last
     }
@@ -52,9 +88,13 @@ struct Subscription {
 impl Subscription {
     fn stop(&self) {
         registry::stop(&self.sink);
-        let _fired = lock(&self.trigger.fired);
-        self.trigger.stopped.store(true, Release);
-        self.trigger.done.notify_all();
+        let mut later = Deferred::default();
+        {
+            let _fired = lock(&self.trigger.fired);
+            self.trigger.stopped.store(true, Release);
+            self.trigger.wake_all(&mut later);
+        }
+        later.run();
     }
 }
 
@@ -96,6 +136,12 @@ impl Drop for Subscription {
 /// worker.join().unwrap();
 /// # Ok::<(), sigchan::Error>(())
 /// ```
+///
+/// **Waiting on it together with other things.** [`done`](Shutdown::done) is a channel
+/// receiver that becomes ready (disconnected) when the token triggers, for
+/// `crossbeam_channel::select!` beside job queues and other signals; with the feature
+/// `async`, [`triggered`](Shutdown::triggered) is a future for `tokio::select!` and any
+/// other executor. Neither changes what a second signal does.
 #[derive(Clone)]
 pub struct Shutdown {
     sub: Arc<Subscription>,
@@ -132,7 +178,7 @@ impl std::fmt::Debug for Shutdown {
 /// # Ok::<(), sigchan::Error>(())
 /// ```
 pub fn shutdown_on(sigs: &[Signal]) -> Result<Shutdown, Error> {
-    let trigger = Arc::new(Trigger::default());
+    let trigger = Arc::new(Trigger::new());
     let sink = Sink::Hook(trigger.clone());
     let requests: Vec<Signal>;
     let sigs = if sigs.is_empty() {
@@ -236,5 +282,104 @@ impl Shutdown {
     /// ```
     pub fn stop(&self) {
         self.sub.stop();
+    }
+
+    /// A receiver that becomes ready when the token triggers or is stopped, as Go's
+    /// `ctx.Done()`: its channel never carries a value and is closed then, so a `recv` on
+    /// it returns `Err(RecvError)` at once, in every clone and every `select!`, from then
+    /// on. Use it to wait for shutdown together with other channels; [`signal`](Self::signal)
+    /// tells a trigger from a stop.
+    ///
+    /// A worker that serves jobs, reloads on `SIGHUP`, and stops on `SIGTERM`:
+    ///
+    /// ```
+    /// use sigchan::channel::{bounded, select};
+    /// use sigchan::{Signal, SIGHUP, SIGTERM};
+    ///
+    /// let shutdown = sigchan::shutdown_on(&[SIGTERM])?;
+    /// let (hup_tx, hup) = bounded::<Signal>(1);
+    /// sigchan::notify(&hup_tx, &[SIGHUP])?;
+    /// let (jobs_tx, jobs) = bounded::<u32>(16);
+    /// jobs_tx.send(7).unwrap();
+    /// # unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
+    /// # let sender = std::thread::spawn(|| {
+    /// #     std::thread::sleep(std::time::Duration::from_millis(50));
+    /// #     unsafe { libc::kill(libc::getpid(), libc::SIGTERM) };
+    /// # });
+    /// let (mut served, mut reloads) = (0, 0);
+    /// loop {
+    ///     select! {
+    ///         recv(jobs) -> job => { let _ = job; served += 1; }
+    ///         recv(hup) -> _ => reloads += 1,
+    ///         recv(shutdown.done()) -> _ => break,
+    ///     }
+    /// }
+    /// assert_eq!(shutdown.signal(), Some(SIGTERM));
+    /// # sender.join().unwrap();
+    /// # assert_eq!(served, 1);
+    /// # assert!(reloads <= 1);
+    /// sigchan::stop(&hup_tx);
+    /// # Ok::<(), sigchan::Error>(())
+    /// ```
+    pub fn done(&self) -> Receiver<()> {
+        self.sub.trigger.closed.clone()
+    }
+
+    /// A future that resolves when the token triggers, to the signal (or to `None` if the
+    /// token was stopped first), for `tokio::select!` and any other executor. It is woken
+    /// by the signal thread; it holds its own reference to the token, so it may outlive
+    /// `self` and be moved into a spawned task. Feature `async`.
+    ///
+    /// ```
+    /// # #[cfg(feature = "async")] {
+    /// use sigchan::SIGUSR2;
+    /// use std::future::Future;
+    /// use std::sync::Arc;
+    /// use std::task::{Context, Poll, Wake, Waker};
+    ///
+    /// struct Nothing;
+    /// impl Wake for Nothing {
+    ///     fn wake(self: Arc<Self>) {}
+    /// }
+    /// let waker = Waker::from(Arc::new(Nothing));
+    /// let shutdown = sigchan::shutdown_on(&[SIGUSR2])?;
+    /// let mut fut = Box::pin(shutdown.triggered());
+    /// let mut cx = Context::from_waker(&waker);
+    /// assert!(fut.as_mut().poll(&mut cx).is_pending());
+    /// unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) };
+    /// shutdown.wait(); // here only so the doc test need not run an executor
+    /// assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(Some(SIGUSR2)));
+    /// # }
+    /// # Ok::<(), sigchan::Error>(())
+    /// ```
+    ///
+    /// With tokio (`tokio::select!` over a listener and the token):
+    ///
+    /// ```ignore
+    /// loop {
+    ///     tokio::select! {
+    ///         conn = listener.accept() => spawn_handler(conn?),
+    ///         sig = shutdown.triggered() => { eprintln!("{sig:?}: draining"); break }
+    ///     }
+    /// }
+    /// ```
+    #[cfg(feature = "async")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "async")))]
+    pub fn triggered(&self) -> impl std::future::Future<Output = Option<Signal>> + Send + 'static {
+        let trigger = self.sub.trigger.clone();
+        // Keeps the subscription alive while the future waits, as a clone of the token.
+        let sub = self.sub.clone();
+        std::future::poll_fn(move |cx| {
+            let _keep = &sub;
+            let fired = lock(&trigger.fired);
+            if trigger.is_done(&fired) {
+                return std::task::Poll::Ready(*fired);
+            }
+            let mut wakers = lock(&trigger.wakers);
+            if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
+                wakers.push(cx.waker().clone());
+            }
+            std::task::Poll::Pending
+        })
     }
 }

@@ -86,25 +86,6 @@ fn poll_next_yields_items_and_pending_when_empty() {
 }
 
 #[test]
-fn works_under_tokio() {
-    isolated(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let mut signals = SignalStream::new(&[SIGHUP, SIGUSR1]).unwrap();
-            tokio::spawn(async {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                raise_process(SIGHUP);
-            });
-            let got = tokio::time::timeout(RECV, signals.recv()).await.unwrap();
-            assert_eq!(got, SIGHUP);
-        });
-    });
-}
-
-#[test]
 fn the_buffer_drops_beyond_its_capacity_and_counts_it() {
     isolated(|| {
         let mut infos = InfoStream::with_capacity(&[SIGUSR1], 2).unwrap();
@@ -231,4 +212,41 @@ fn a_panicking_waker_is_contained_and_reported_once() {
     out.assert_success();
     let reports = out.stderr.matches("sigchan: a waker").count();
     assert_eq!(reports, 1, "reported once: {}", out.stderr);
+}
+
+/// `Shutdown::triggered()`: a task parked on it is woken by the signal thread (no polling:
+/// the executor parks for 100 ms between polls, and the waker is used), resolves to the
+/// signal, and a second future made after the trigger is ready at once.
+#[test]
+fn shutdown_triggered_wakes_a_parked_task() {
+    isolated(|| {
+        let shutdown = sigchan::shutdown_on(&[SIGUSR2]).unwrap();
+        let sender = std::thread::spawn(|| {
+            pause_briefly();
+            raise_process(SIGUSR2);
+        });
+        let (got, wakes) = block_on(shutdown.triggered());
+        sender.join().unwrap();
+        assert_eq!(got, Some(SIGUSR2));
+        assert!(wakes >= 1, "resolved without a wake-up: polled, not woken");
+        assert_eq!(block_on(shutdown.triggered()), (Some(SIGUSR2), 0));
+    });
+}
+
+/// A future outlives the token it came from (it holds the subscription), and `stop` from
+/// another thread resolves it to `None`.
+#[test]
+fn shutdown_triggered_resolves_to_none_on_stop() {
+    isolated(|| {
+        let shutdown = sigchan::shutdown_on(&[SIGUSR2]).unwrap();
+        let fut = shutdown.triggered();
+        let stopper = shutdown.clone();
+        drop(shutdown);
+        let t = std::thread::spawn(move || {
+            pause_briefly();
+            stopper.stop();
+        });
+        assert_eq!(block_on(fut).0, None);
+        t.join().unwrap();
+    });
 }

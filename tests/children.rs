@@ -13,14 +13,6 @@ use std::process::Command;
 
 const BLOCKED_BY_INIT: [Signal; 4] = [SIGTERM, sigchan::SIGINT, SIGHUP, sigchan::SIGQUIT];
 
-/// Waits until `pid` runs `sleep` (it has exec'd), then returns its status line `field`.
-fn exec_status(pid: i32, field: &str) -> u64 {
-    wait_until("the child has exec'd sleep", || {
-        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sleep")
-    });
-    process_status_mask(pid, field)
-}
-
 /// Sends TERM to `child` and checks it died of it.
 #[track_caller]
 fn term_kills(mut child: std::process::Child) {
@@ -209,44 +201,6 @@ fn raw_fork_then_restore_signals_in_child_then_exec() {
         assert!(pid > 0);
         assert_eq!(exec_status(pid, "SigBlk"), 0);
         term_and_wait(pid).assert_killed_by(libc::SIGTERM);
-    });
-}
-
-/// `tokio::process::Command` passes the mask on like std's; `restore_signals` (feature
-/// `tokio`) clears it.
-#[cfg(feature = "tokio")]
-#[test]
-fn tokio_command_with_restore_signals_starts_unmasked() {
-    isolated(|| {
-        sigchan::init().unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let mut plain = tokio::process::Command::new("sleep")
-                .arg("30")
-                .spawn()
-                .unwrap();
-            let pid = plain.id().unwrap() as i32;
-            assert_ne!(exec_status(pid, "SigBlk") & bit(SIGTERM), 0);
-            plain.kill().await.unwrap();
-
-            let mut child = tokio::process::Command::new("sleep")
-                .arg("30")
-                .restore_signals()
-                .spawn()
-                .unwrap();
-            let pid = child.id().unwrap() as i32;
-            assert_eq!(exec_status(pid, "SigBlk"), 0);
-            // SAFETY: our own child.
-            unsafe { libc::kill(pid, libc::SIGTERM) };
-            let status = tokio::time::timeout(RECV, child.wait())
-                .await
-                .unwrap()
-                .unwrap();
-            assert_eq!(status.signal(), Some(libc::SIGTERM));
-        });
     });
 }
 

@@ -424,44 +424,6 @@ fn init_after_threads_started_is_refused_and_changes_nothing() {
     });
 }
 
-/// The case: `init()` inside a multi-threaded tokio runtime used to return Ok with
-/// the workers unmasked. It reports how many threads run; before the runtime it holds for
-/// every worker.
-#[test]
-fn init_inside_a_tokio_runtime_is_refused_and_before_it_masks_the_workers() {
-    isolated(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let err = rt.block_on(async { sigchan::init() }).unwrap_err();
-        assert!(
-            matches!(err, sigchan::Error::TooLate { threads } if threads >= 2),
-            "{err:?}"
-        );
-        drop(rt);
-    });
-    isolated(|| {
-        sigchan::init().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
-        let masks: Vec<u64> = rt.block_on(async {
-            let mut v = Vec::new();
-            for _ in 0..4 {
-                v.push(
-                    tokio::task::spawn(async { proc_status_mask("SigBlk", Some(gettid())) })
-                        .await
-                        .unwrap(),
-                );
-            }
-            v
-        });
-        assert!(masks.iter().all(|m| m & bit(SIGTERM) != 0), "{masks:x?}");
-    });
-}
-
 /// A helper thread that already blocks every signal (as careful libraries' threads do, and
 /// as qemu-user's own thread does) cannot take a signal: it does not make `init` too late.
 #[test]

@@ -231,3 +231,91 @@ fn a_second_signal_racing_the_fired_token_takes_the_original_action() {
     out.assert_success();
     eprintln!("{}", out.stderr.trim());
 }
+
+/// The worker-pool shape the token could not serve before `done()`: one `select!` over a job
+/// queue, a SIGHUP channel and the token, with no polling. HUP is a reload, jobs are served
+/// meanwhile, TERM ends the loop in every worker, and a second TERM still kills.
+#[test]
+fn done_composes_with_other_channels_in_select_and_a_second_signal_still_kills() {
+    let out = run_in_child(|| {
+        use sigchan::channel::{bounded, select};
+        let shutdown = sigchan::shutdown_on(&[SIGTERM]).unwrap();
+        let (hup_tx, hup) = bounded::<Signal>(4);
+        sigchan::notify(&hup_tx, &[sigchan::SIGHUP]).unwrap();
+        let (jobs_tx, jobs) = bounded::<u32>(64);
+        let (report_tx, report) = bounded::<(u32, u32)>(4);
+        let workers: Vec<_> = (0..3)
+            .map(|_| {
+                let (shutdown, hup, jobs, report_tx) = (
+                    shutdown.clone(),
+                    hup.clone(),
+                    jobs.clone(),
+                    report_tx.clone(),
+                );
+                std::thread::spawn(move || {
+                    let (mut served, mut reloads) = (0, 0);
+                    loop {
+                        select! {
+                            recv(jobs) -> job => { job.unwrap(); served += 1; }
+                            recv(hup) -> _ => reloads += 1,
+                            recv(shutdown.done()) -> closed => {
+                                assert!(closed.is_err(), "done() never carries a value");
+                                break;
+                            }
+                        }
+                    }
+                    report_tx.send((served, reloads)).unwrap();
+                })
+            })
+            .collect();
+        for j in 0..50 {
+            jobs_tx.send(j).unwrap();
+        }
+        raise_process(sigchan::SIGHUP);
+        wait_until("the reload and the jobs handled", || {
+            jobs.is_empty() && hup.is_empty() && sigchan::stats(sigchan::SIGHUP).delivered == 1
+        });
+        assert!(report.is_empty(), "nobody stops before the token triggers");
+        raise_process(SIGTERM);
+        let totals = (0..3).fold((0, 0), |(s, r), _| {
+            let (s2, r2) = report.recv_timeout(RECV).expect("every worker stops");
+            (s + s2, r + r2)
+        });
+        assert_eq!(totals, (50, 1), "(jobs served, reloads)");
+        for w in workers {
+            w.join().unwrap();
+        }
+        assert_eq!(shutdown.signal(), Some(SIGTERM));
+        // A receiver taken after the trigger is ready at once.
+        assert!(shutdown.done().recv_timeout(Duration::ZERO).is_err());
+        sigchan::stop(&hup_tx);
+        write_stderr("drained\n");
+        raise_process(SIGTERM);
+        pause_briefly();
+        write_stderr("survived the second SIGTERM\n");
+    });
+    assert!(out.stderr.contains("drained"), "{out:?}");
+    assert!(!out.stderr.contains("survived"), "{out:?}");
+    out.assert_killed_by(libc::SIGTERM);
+}
+
+/// `stop` closes `done()` too, with `signal()` telling it from a trigger.
+#[test]
+fn stop_closes_done_with_no_signal() {
+    isolated(|| {
+        let shutdown = sigchan::shutdown_on(&[SIGUSR1]).unwrap();
+        let done = shutdown.done();
+        assert_eq!(
+            done.recv_timeout(Duration::from_millis(20)),
+            Err(crossbeam_channel::RecvTimeoutError::Timeout),
+            "open while the token waits"
+        );
+        let waiter = std::thread::spawn(move || done.recv_timeout(RECV));
+        shutdown.stop();
+        assert_eq!(
+            waiter.join().unwrap(),
+            Err(crossbeam_channel::RecvTimeoutError::Disconnected)
+        );
+        assert_eq!(shutdown.signal(), None);
+    });
+}

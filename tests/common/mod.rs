@@ -353,6 +353,14 @@ pub fn proc_status_mask(field: &str, tid: Option<i32>) -> u64 {
     }
 }
 
+/// Waits until `pid` runs `sleep` (it has exec'd), then returns its status line `field`.
+pub fn exec_status(pid: i32, field: &str) -> u64 {
+    wait_until("the child has exec'd sleep", || {
+        std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "sleep")
+    });
+    process_status_mask(pid, field)
+}
+
 /// The same line of another process's /proc status (e.g. a spawned example's "SigIgn").
 pub fn process_status_mask(pid: i32, field: &str) -> u64 {
     status_mask(&format!("/proc/{pid}/status"), field)

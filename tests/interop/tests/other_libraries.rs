@@ -3,6 +3,7 @@
 //! dropped `Shutdown`, the other library keeps receiving the signal and the process lives.
 //! Each case runs in a forked child.
 
+#[path = "../../common/mod.rs"]
 mod common;
 use common::*;
 use crossbeam_channel::unbounded;

@@ -2,7 +2,7 @@
 //! it waits, reloads on SIGHUP, reports who asked for it, and stops on SIGINT or SIGTERM.
 //!
 //! ```text
-//! cargo run --example async_tokio --features async
+//! cargo run -p sigchan-tokio-examples --bin async_tokio
 //! kill -HUP <pid>; kill -TERM <pid>
 //! ```
 
