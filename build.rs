@@ -36,7 +36,10 @@ fn main() {
     let manifest = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let asm = Path::new(&manifest).join("asm").join(format!("{arch}.S"));
     if !asm.is_file() {
-        refuse(&format!("sigchan: missing {} for target `{target}`", asm.display()));
+        refuse(&format!(
+            "sigchan: missing {} for target `{target}`",
+            asm.display()
+        ));
     }
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed={}", asm.display());
