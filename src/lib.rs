@@ -43,6 +43,9 @@
 //! - [`stats`]: arrivals, deliveries, coalesced arrivals, drops on full channels, origins lost.
 //! - Feature `async`: `stream::SignalStream` and `stream::InfoStream`, `futures_core::Stream`s
 //!   for any executor, woken by the signal thread.
+//! - [`reap::Reaper`]: SIGCHLD as one event per ended child (pid, exit code or signal),
+//!   reaping every child (an init, a subreaper) or only the ones you watch, so a
+//!   `std::process::Child` that waits for itself is never robbed.
 //! - [`process::CommandExt::restore_signals`]: children start as if sigchan were not there
 //!   (feature `tokio` adds it to `tokio::process::Command`); [`raise`] signals the calling
 //!   thread in either mode.
@@ -159,6 +162,7 @@ mod sys;
 mod types;
 
 pub mod process;
+pub mod reap;
 mod shutdown;
 mod stats;
 #[cfg(feature = "async")]

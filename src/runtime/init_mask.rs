@@ -38,13 +38,24 @@ pub(crate) fn threads_taking_signals(signal_thread: i32) -> usize {
     let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
         return 0;
     };
-    let me = sys::gettid();
+    let me = procfs_tid();
     let blockable = blockable();
     tasks
         .filter_map(|t| t.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|&tid| tid != me && tid != signal_thread)
         .filter(|&tid| settled_mask(tid).is_some_and(|mask| mask & blockable != blockable))
         .count()
+}
+
+/// The calling thread's id as `/proc` names it. In a PID namespace whose `/proc` is the
+/// parent's (`unshare --pid --fork` without `--mount-proc`, some containers) that differs
+/// from `gettid()`, which answers in the caller's namespace: `/proc/thread-self` says which
+/// it is. `gettid()` where that link cannot be read.
+pub(crate) fn procfs_tid() -> i32 {
+    std::fs::read_link("/proc/thread-self")
+        .ok()
+        .and_then(|p| p.file_name()?.to_str()?.parse().ok())
+        .unwrap_or_else(sys::gettid)
 }
 
 /// The mask of `tid` once it is not starting: std and glibc block every signal, the fault

@@ -18,7 +18,7 @@
 //! so a child made without the fork handlers (`syscall(SYS_fork)`, `clone`) sees it has none
 //! and starts one.
 
-use super::init_mask::{blockable, init_blocked};
+use super::init_mask::{blockable, init_blocked, procfs_tid};
 use super::lock;
 use crate::sigctx::{counters, receiver, SigDrain, QUEUE};
 use crate::sys;
@@ -50,7 +50,8 @@ static CONTROL: Mutex<Control> = Mutex::new(Control {
 });
 static ACKED: Condvar = Condvar::new();
 
-/// The signal thread's tid (0 before it starts, and in a new process until it has one).
+/// The signal thread's tid as `/proc` names it (0 before it starts, and in a new process
+/// until it has one).
 static SIGNAL_TID: AtomicI32 = AtomicI32::new(0);
 
 thread_local! {
@@ -144,7 +145,7 @@ pub(crate) fn sync() {
 
 fn run(dispatch: Dispatch) {
     DISPATCH.with(|d| d.set(Some(dispatch)));
-    SIGNAL_TID.store(sys::gettid(), SeqCst);
+    SIGNAL_TID.store(procfs_tid(), SeqCst);
     receiver::set_stacks(
         sys::pthread::current_stack(),
         sys::pthread::current_alt_stack(),

@@ -139,7 +139,7 @@ fn relay(cmd: String, mut read: File, own_stderr: Option<OwnedFd>) {
             if l.stdin.write_all(&buf[..n]).is_ok() {
                 break;
             }
-            // Exited. Reaped by start_server's SIGCHLD loop (waitpid(-1)); try_wait may find it
+            // Exited. Reaped by start_server's reaper of every child; try_wait may find it
             // already gone, which is fine.
             let dead = logger.take().expect("checked above");
             let mut child = dead.child;

@@ -21,9 +21,10 @@ mod supervisor;
 
 use clap::Parser;
 use cli::{Mode, Options};
-use crossbeam_channel::{bounded, RecvTimeoutError};
+use crossbeam_channel::{bounded, Select};
 use log::say;
-use sigchan::{Signal, SIGCHLD, SIGHUP, SIGINT, SIGTERM};
+use sigchan::reap::{ChildExit, Reaper};
+use sigchan::{Signal, SIGHUP, SIGINT, SIGTERM};
 use std::ffi::OsString;
 use std::io;
 use std::path::PathBuf;
@@ -136,7 +137,7 @@ fn serve(opts: &Options) -> io::Result<()> {
         daemon::daemonize()?;
     }
     // A worker's own children that it leaves behind (a double fork) become ours, not
-    // init's: they stay visible and are reaped by the SIGCHLD loop below.
+    // init's: they stay visible and are reaped by the reaper below.
     // SAFETY: prctl with integer arguments only.
     if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
         say!(
@@ -150,7 +151,10 @@ fn serve(opts: &Options) -> io::Result<()> {
         relay.start()?;
     }
     let (tx, rx) = bounded::<Signal>(16);
-    sigchan::notify(&tx, &[SIGHUP, SIGTERM, SIGINT, SIGCHLD]).map_err(io::Error::other)?;
+    sigchan::notify(&tx, &[SIGHUP, SIGTERM, SIGINT]).map_err(io::Error::other)?;
+    // Every child: the workers, and the orphans they leave to us as a subreaper. One event
+    // per ended child, however their SIGCHLDs coalesced.
+    let reaper = Reaper::all().map_err(io::Error::other)?;
     // After notify: a --restart that finds the pid in the file may signal at once.
     if let Some(p) = &mut pid_file {
         p.write_pid()?;
@@ -172,14 +176,7 @@ fn serve(opts: &Options) -> io::Result<()> {
     sup.start(Instant::now())?;
 
     while !sup.finished() {
-        let got = match sup.deadline() {
-            Some(at) => match rx.recv_deadline(at) {
-                Ok(sig) => Some(sig),
-                Err(RecvTimeoutError::Timeout) => None,
-                Err(RecvTimeoutError::Disconnected) => unreachable!("tx lives in this frame"),
-            },
-            None => Some(rx.recv().expect("tx lives in this frame")),
-        };
+        let got = next_event(&rx, reaper.receiver(), sup.deadline());
         // Server::Starter reads the envdir again on every event; so do we.
         match timing(opts, &env_for_timing(sup.host())) {
             Ok(t) => sup.set_timing(t),
@@ -187,19 +184,46 @@ fn serve(opts: &Options) -> io::Result<()> {
         }
         let now = Instant::now();
         match got {
-            Some(sig) if sig == SIGCHLD => {
-                for (pid, status) in spawn::reap() {
-                    sup.on_exit(pid, status, now);
-                }
-            }
-            Some(sig) => sup.on_signal(sig, now),
-            None => {}
+            Event::Exit(exit) => sup.on_exit(exit.pid() as i32, exit.status(), now),
+            Event::Signal(sig) => sup.on_signal(sig, now),
+            Event::Tick => {}
         }
         sup.on_tick(Instant::now());
     }
     sigchan::stop(&tx);
     say!("start_server: exiting");
     Ok(())
+}
+
+/// What the main loop wakes up for.
+enum Event {
+    Signal(Signal),
+    Exit(ChildExit),
+    /// The supervisor's deadline passed.
+    Tick,
+}
+
+/// Waits for a signal, a child's exit, or `deadline`, whichever comes first.
+fn next_event(
+    signals: &crossbeam_channel::Receiver<Signal>,
+    exits: &crossbeam_channel::Receiver<ChildExit>,
+    deadline: Option<Instant>,
+) -> Event {
+    let mut sel = Select::new();
+    let s = sel.recv(signals);
+    let e = sel.recv(exits);
+    let op = match deadline {
+        Some(at) => match sel.select_deadline(at) {
+            Ok(op) => op,
+            Err(_) => return Event::Tick,
+        },
+        None => sel.select(),
+    };
+    match op.index() {
+        i if i == s => Event::Signal(op.recv(signals).expect("tx lives in serve")),
+        i if i == e => Event::Exit(op.recv(exits).expect("the reaper lives in serve")),
+        _ => unreachable!("two operations"),
+    }
 }
 
 fn main() -> ExitCode {

@@ -7,9 +7,9 @@ use sigchan::process::CommandExt as _;
 use std::ffi::OsString;
 use std::io;
 use std::os::fd::RawFd;
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{Command, ExitStatus};
+use std::process::Command;
 
 /// Everything needed to start one more generation.
 pub struct Launcher {
@@ -72,7 +72,7 @@ impl Launcher {
             let program = self.program[0].to_string_lossy();
             io::Error::new(e.kind(), format!("cannot run {program}: {e}"))
         })?;
-        // The child is reaped by `reap` (waitpid(-1)), never through this handle.
+        // The child is reaped by sigchan's reaper of every child, never through this handle.
         Ok(child.id() as i32)
     }
 }
@@ -97,19 +97,5 @@ fn close_on_exec_from(first: RawFd) {
             // SAFETY: fcntl on a descriptor number: EBADF for one that is not open.
             unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };
         }
-    }
-}
-
-/// Every child that has ended since the last call: `(pid, status)`.
-pub fn reap() -> Vec<(i32, ExitStatus)> {
-    let mut ended = Vec::new();
-    loop {
-        let mut status = 0;
-        // SAFETY: waitpid with WNOHANG writes the status of one ended child, if any.
-        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
-        if pid <= 0 {
-            return ended;
-        }
-        ended.push((pid, ExitStatus::from_raw(status)));
     }
 }

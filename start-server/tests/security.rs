@@ -214,24 +214,35 @@ fn a_fifo_planted_at_the_log_file_neither_blocks_startup_nor_receives_lines() {
 fn links_planted_for_predictable_status_temp_names_are_not_followed() {
     let dir = attacker::shared_dir("sec-status-tmp");
     let secret = attacker::root_only_file(&dir, "secret", "root's data\n");
-    let last: u32 = std::fs::read_to_string("/proc/sys/kernel/ns_last_pid")
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
+    let read = |f: &str| -> u32 { std::fs::read_to_string(f).unwrap().trim().parse().unwrap() };
+    let last = read("/proc/sys/kernel/ns_last_pid");
+    let pid_max = read("/proc/sys/kernel/pid_max");
+    // The next PLANTED pids, as the kernel hands them out: after pid_max it starts again at
+    // 300 (RESERVED_PIDS). Other tests run at the same time and take pids too, hence the
+    // margin; perl makes the links in one process.
+    const PLANTED: u32 = 20_000;
+    let next = |k: u32| {
+        let p = last + k;
+        if p < pid_max {
+            p
+        } else {
+            p - pid_max + 300
+        }
+    };
     attacker::run(
         &dir,
         &format!(
-            "i={}; while [ $i -lt {} ]; do ln -s secret status.$i; i=$((i+1)); done",
+            "perl -e 'symlink(\"secret\", \"status.\" . ($_ < {pid_max} ? $_ : $_ - {pid_max} + 300)) for {}..{}'",
             last + 1,
-            last + 3000
+            last + PLANTED
         ),
     );
     let mut ss = StartServer::start(&dir, &serve_args(&[]));
     let pid = ss.wait_only(1, HANG);
     assert!(
-        ss.pid() as u32 > last,
-        "pids wrapped: the attack cannot be set up"
+        (1..=PLANTED).any(|k| next(k) == ss.pid() as u32),
+        "start_server's pid {} came after the {PLANTED} planted: the attack was not set up",
+        ss.pid()
     );
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "root's data\n");
     let status = dir.join("status");

@@ -1,0 +1,67 @@
+//! sigchan-init: a container init (PID 1) on sigchan. The name it runs under decides whose
+//! command line it takes: `tini` and `docker-init` (what Docker's `--init` runs) take
+//! tini's, `dumb-init` takes dumb-init's, any other name sigchan-init's own.
+
+mod child;
+mod config;
+mod dumb_init_cli;
+mod getopt;
+mod log;
+mod native_cli;
+mod supervise;
+mod tini_cli;
+
+use config::{Early, Personality};
+use std::ffi::OsString;
+use std::io::Write;
+use std::process::ExitCode;
+
+/// The personality for the program name `argv0` (its basename).
+fn personality(argv0: &str) -> Personality {
+    match argv0.rsplit('/').next().unwrap_or(argv0) {
+        "tini" | "tini-static" | "docker-init" => Personality::Tini,
+        "dumb-init" => Personality::DumbInit,
+        _ => Personality::Native,
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let argv0 = args
+        .first()
+        .map(|a| a.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "sigchan-init".into());
+    let env = |k: &str| std::env::var(k).ok();
+    let rest = args.get(1..).unwrap_or_default();
+    let parsed = match personality(&argv0) {
+        Personality::Tini => tini_cli::parse(&argv0, rest, &env),
+        Personality::DumbInit => dumb_init_cli::parse(&argv0, rest, &env),
+        Personality::Native => native_cli::parse(&args),
+    };
+    let code = match parsed {
+        Ok(cfg) => supervise::run(&cfg),
+        Err(Early::Stdout(text)) => {
+            print!("{text}");
+            0
+        }
+        Err(Early::Stderr(text, code)) => {
+            eprint!("{text}");
+            code
+        }
+    };
+    let _ = std::io::stdout().flush();
+    ExitCode::from(code as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_name_decides_the_personality() {
+        assert_eq!(personality("/usr/bin/tini"), Personality::Tini);
+        assert_eq!(personality("/sbin/docker-init"), Personality::Tini);
+        assert_eq!(personality("dumb-init"), Personality::DumbInit);
+        assert_eq!(personality("./sigchan-init"), Personality::Native);
+    }
+}

@@ -1,0 +1,604 @@
+//! sigchan-init as a real process, under each of its names, with a real child (the `probe`
+//! example: a plain program that reports its signal state and every signal it gets, with
+//! the sender). Each test starts its own init; every wait is bounded.
+//! Not under qemu-user (`sigchan_qemu`): the binaries are built for the host there.
+#![cfg(not(sigchan_qemu))]
+
+#[path = "../../tests/common/mod.rs"]
+mod common;
+use common::example::{example_path, Output, Running};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Deadline for what must happen: only a hang reaches it.
+const HANG: Duration = Duration::from_secs(120);
+
+/// sigchan-init under `name` (a symlink), so the name picks the personality.
+fn init_as(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("sigchan-init-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join(name);
+    if !link.exists() {
+        let _ = std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_sigchan-init"), &link);
+    }
+    link
+}
+
+fn probe() -> String {
+    example_path("probe").to_string_lossy().into_owned()
+}
+
+/// Starts `program args` with stderr merged into stdout (through `exec`, so the pid is the
+/// program's and its parent is this test).
+fn start(program: &str, args: &[&str]) -> Running {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "exec \"$@\" 2>&1", "sh", program])
+        .args(args);
+    Running::spawn(cmd, Output::Stdout)
+}
+
+fn start_init(name: &str, args: &[&str]) -> Running {
+    start(init_as(name).to_str().unwrap(), args)
+}
+
+/// Every signal an init can forward: all but KILL, STOP, CHLD and glibc's 32/33, minus
+/// `except`.
+fn forwardable(except: &[i32]) -> Vec<i32> {
+    (1..=64)
+        .filter(|s| ![libc::SIGKILL, libc::SIGSTOP, libc::SIGCHLD, 32, 33].contains(s))
+        .filter(|s| !except.contains(s))
+        .collect()
+}
+
+/// The probe's name for signal `n` (`SIGTERM`, `SIG40`).
+fn probe_name(n: i32) -> String {
+    match sigchan::Signal::new(n) {
+        Ok(s) if n <= 31 => s.to_string(),
+        _ => format!("SIG{n}"),
+    }
+}
+
+fn kill(pid: i32, sig: i32) {
+    // SAFETY: kill with integer arguments.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "kill({pid}, {sig})");
+}
+
+/// The `state ...` line's field `key`.
+fn field(line: &str, key: &str) -> String {
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(&format!("{key}=")))
+        .unwrap_or_else(|| panic!("no {key} in {line}"))
+        .to_owned()
+}
+
+/// `/proc/PID/stat`'s state letter (R, S, T, Z...).
+fn proc_state(pid: i32) -> Option<char> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat[stat.rfind(')')? + 2..].chars().next()
+}
+
+/// Zombies whose parent is `parent`.
+fn zombies_of(parent: i32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            let f: Vec<&str> = rest.split(' ').collect();
+            f[0] == "Z" && f[1] == parent.to_string()
+        })
+        .collect()
+}
+
+/// Waits until `n` lines so far (in any order, before the cursor too) contain `needle`.
+#[track_caller]
+fn count_lines(run: &mut Running, needle: &str, n: usize) {
+    let start = Instant::now();
+    loop {
+        run.drain();
+        let seen = run.seen.iter().filter(|l| l.contains(needle)).count();
+        if seen >= n {
+            assert_eq!(seen, n, "more than {n} lines with {needle:?}");
+            return;
+        }
+        assert!(
+            start.elapsed() < HANG,
+            "{seen} of {n} lines with {needle:?} within {HANG:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Waits until some line so far (in any order) starts with `line`.
+#[track_caller]
+fn saw_line(run: &mut Running, line: &str) {
+    let start = Instant::now();
+    loop {
+        run.drain();
+        if run.seen.iter().any(|l| l.starts_with(line)) {
+            return;
+        }
+        assert!(
+            start.elapsed() < HANG,
+            "no {line:?} within {HANG:?}: {:?}",
+            run.seen
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[track_caller]
+fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < HANG, "{what}: not within {HANG:?}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// Sends each signal of `sigs` to the init and expects the probe to report it, sent by
+/// the init; `who` is "" for the child or "peer " for the other member of its group.
+fn expect_each_forwarded(run: &mut Running, sigs: &[i32], who: &str) {
+    for &sig in sigs {
+        kill(run.pid(), sig);
+        let line = run.expect_line(&format!("{who}got {} from", probe_name(sig)), HANG);
+        assert!(
+            line.ends_with(&format!("from {}", run.pid())),
+            "{line}: not from the init"
+        );
+    }
+}
+
+#[test]
+fn tini_forwards_every_forwardable_signal_to_the_child() {
+    let mut run = start_init("tini", &["-s", "--", &probe(), "--exit-on", "64"]);
+    run.expect_line("ready", HANG);
+    // tini leaves TTIN/TTOU ignored for itself and forwards all the rest, job control too;
+    // the last real-time signal ends the probe.
+    let sigs = forwardable(&[libc::SIGTTIN, libc::SIGTTOU, 64]);
+    expect_each_forwarded(&mut run, &sigs, "");
+    kill(run.pid(), 64);
+    assert_eq!(run.wait(HANG).code(), Some(0));
+}
+
+#[test]
+fn dumb_init_forwards_to_the_whole_group_and_single_child_to_the_child() {
+    let mut run = start_init(
+        "dumb-init",
+        &["--", &probe(), "--peer", "--exit-on", "SIGTERM"],
+    );
+    saw_line(&mut run, "ready");
+    saw_line(&mut run, "peer ready");
+    // Job-control signals are rewritten to STOP in setsid mode (tested below).
+    let sigs = forwardable(&[libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU, libc::SIGCONT]);
+    expect_each_forwarded(&mut run, &sigs[..5], "peer ");
+    kill(run.pid(), libc::SIGUSR1);
+    saw_line(&mut run, "got SIGUSR1");
+    saw_line(&mut run, "peer got SIGUSR1");
+    kill(run.pid(), libc::SIGTERM);
+    assert_eq!(run.wait(HANG).code(), Some(0), "the child exits 0 on TERM");
+
+    let mut run = start_init(
+        "dumb-init",
+        &["-c", "--", &probe(), "--peer", "--exit-on", "SIGUSR2"],
+    );
+    saw_line(&mut run, "ready");
+    saw_line(&mut run, "peer ready");
+    kill(run.pid(), libc::SIGUSR1);
+    run.expect_line("got SIGUSR1", HANG);
+    kill(run.pid(), libc::SIGUSR2);
+    assert_eq!(run.wait(HANG).code(), Some(0));
+    assert!(
+        !run.seen.iter().any(|l| l.starts_with("peer got")),
+        "single-child mode signalled the group: {:?}",
+        run.seen
+    );
+    // The peer is left behind in -c mode (dumb-init sends TERM to the child alone); it is
+    // in this test's process group now, so end it by its pid.
+    let peer = run
+        .seen
+        .iter()
+        .find(|l| l.starts_with("peer state "))
+        .map(|l| field(l, "pid"));
+    if let Some(pid) = peer.and_then(|p| p.parse().ok()) {
+        kill(pid, libc::SIGKILL);
+    }
+}
+
+#[test]
+fn rewrites_translate_and_drop() {
+    // USR1 -> USR2, HUP dropped; dumb-init's numbers, sigchan-init's names.
+    for (name, args) in [
+        ("dumb-init", vec!["-r", "10:12", "-r", "1:0"]),
+        ("sigchan-init", vec!["-r", "USR1:USR2", "-r", "SIGHUP:0"]),
+    ] {
+        let probe = probe();
+        let mut all = args.clone();
+        all.extend(["--", probe.as_str(), "--exit-on", "SIGWINCH"]);
+        let mut run = start_init(name, &all);
+        run.expect_line("ready", HANG);
+        kill(run.pid(), libc::SIGUSR1);
+        run.expect_line("got SIGUSR2", HANG);
+        kill(run.pid(), libc::SIGHUP);
+        kill(run.pid(), libc::SIGWINCH);
+        assert_eq!(run.wait(HANG).code(), Some(0));
+        assert!(
+            !run.seen.iter().any(|l| l.contains("got SIGHUP")),
+            "{name}: {:?}",
+            run.seen
+        );
+        assert!(
+            !run.seen.iter().any(|l| l.contains("got SIGUSR1")),
+            "{name}: {:?}",
+            run.seen
+        );
+    }
+}
+
+#[test]
+fn job_control_stops_the_group_and_the_init_and_cont_resumes_them() {
+    // dumb-init (setsid mode): TSTP is forwarded as STOP, then the init stops itself.
+    let mut run = start_init("dumb-init", &["--", &probe(), "--exit-on", "SIGUSR1"]);
+    let state = run.expect_line("state", HANG);
+    let child: i32 = field(&state, "pid").parse().unwrap();
+    run.expect_line("ready", HANG);
+    kill(run.pid(), libc::SIGTSTP);
+    wait_for("the child stopped", || proc_state(child) == Some('T'));
+    wait_for("the init stopped itself", || {
+        proc_state(run.pid()) == Some('T')
+    });
+    kill(run.pid(), libc::SIGCONT);
+    run.expect_line("got SIGCONT", HANG);
+    wait_for("the child running again", || proc_state(child) != Some('T'));
+    kill(run.pid(), libc::SIGUSR1);
+    assert_eq!(run.wait(HANG).code(), Some(0));
+
+    // tini: TSTP is forwarded as TSTP (the probe catches it) and tini does not stop.
+    let mut run = start_init("tini", &["-s", "--", &probe(), "--exit-on", "SIGUSR1"]);
+    run.expect_line("ready", HANG);
+    kill(run.pid(), libc::SIGTSTP);
+    run.expect_line("got SIGTSTP", HANG);
+    assert_ne!(proc_state(run.pid()), Some('T'));
+    kill(run.pid(), libc::SIGUSR1);
+    assert_eq!(run.wait(HANG).code(), Some(0));
+}
+
+#[test]
+fn exit_codes_follow_the_child_and_e_remaps() {
+    for name in ["tini", "dumb-init", "sigchan-init"] {
+        let code = |args: &[&str]| {
+            let mut all = vec![];
+            if name == "tini" {
+                all.push("-s");
+            }
+            all.push("--");
+            all.extend_from_slice(args);
+            start_init(name, &all).wait(HANG)
+        };
+        assert_eq!(code(&["sh", "-c", "exit 3"]).code(), Some(3), "{name}");
+        assert_eq!(
+            code(&["sh", "-c", "kill -TERM $$"]).code(),
+            Some(143),
+            "{name}"
+        );
+        assert_eq!(
+            code(&["sh", "-c", "kill -KILL $$"]).code(),
+            Some(137),
+            "{name}"
+        );
+    }
+    let remapped = start_init(
+        "tini",
+        &["-s", "-e", "143", "--", "sh", "-c", "kill -TERM $$"],
+    );
+    let mut remapped = remapped;
+    assert_eq!(remapped.wait(HANG).code(), Some(0));
+    let mut native = start_init("sigchan-init", &["-e", "3", "--", "sh", "-c", "exit 3"]);
+    assert_eq!(native.wait(HANG).code(), Some(0));
+}
+
+/// A command that cannot run: the exit code and message shape of each program, checked
+/// side by side with Debian's tini and dumb-init when they are installed.
+#[test]
+fn commands_that_cannot_run_get_each_programs_code_and_message() {
+    let cases = [
+        ("tini", "/nonexistent", 127, "[FATAL tini ("),
+        ("tini", "/etc/passwd", 126, "[FATAL tini ("),
+        (
+            "dumb-init",
+            "/nonexistent",
+            2,
+            "[dumb-init] /nonexistent: No such file or directory",
+        ),
+        (
+            "dumb-init",
+            "/etc/passwd",
+            2,
+            "[dumb-init] /etc/passwd: Permission denied",
+        ),
+        (
+            "sigchan-init",
+            "/nonexistent",
+            127,
+            "sigchan-init: cannot run /nonexistent",
+        ),
+        (
+            "sigchan-init",
+            "/etc/passwd",
+            126,
+            "sigchan-init: cannot run /etc/passwd",
+        ),
+    ];
+    for (name, cmd, code, shape) in cases {
+        let mut args = vec![];
+        if name == "tini" {
+            args.push("-s");
+        }
+        args.push(cmd);
+        let mut ours = start_init(name, &args);
+        let status = ours.wait(HANG);
+        assert_eq!(status.code(), Some(code), "{name} {cmd}: {:?}", ours.seen);
+        assert!(
+            ours.seen.iter().any(|l| l.contains(shape)),
+            "{name} {cmd}: {:?}",
+            ours.seen
+        );
+        let real = format!("/usr/bin/{name}");
+        if name != "sigchan-init" && std::path::Path::new(&real).exists() {
+            let mut theirs = start(&real, &args);
+            assert_eq!(
+                theirs.wait(HANG).code(),
+                Some(code),
+                "Debian's {name} {cmd}"
+            );
+            assert!(
+                theirs.seen.iter().any(|l| l.contains(shape)),
+                "{:?}",
+                theirs.seen
+            );
+        }
+    }
+}
+
+/// The child's signal state is a plain process's: nothing blocked, ignored or caught (read
+/// by `grep` exec'd straight from `sh`, which changes none of it), whatever init blocked,
+/// ignored (tini: TTIN/TTOU) or caught for itself; and it runs where the personality says.
+#[test]
+fn the_child_starts_as_a_plain_process() {
+    for (name, extra) in [
+        ("tini", vec!["-s"]),
+        ("dumb-init", vec![]),
+        ("sigchan-init", vec![]),
+    ] {
+        let mut args = extra.clone();
+        args.extend([
+            "--",
+            "sh",
+            "-c",
+            "exec grep -E '^Sig(Blk|Ign|Cgt)' /proc/self/status",
+        ]);
+        let mut run = start_init(name, &args);
+        assert_eq!(run.wait(HANG).code(), Some(0));
+        // The same command started by this test directly: what a plain process gets here
+        // (this environment may hand down an ignored signal 32, which no one can undo).
+        let mut plain = start("sh", &args[args.len() - 2..]);
+        assert_eq!(plain.wait(HANG).code(), Some(0));
+        for f in ["SigBlk", "SigIgn", "SigCgt"] {
+            let line = run.seen.iter().find(|l| l.starts_with(f)).unwrap();
+            let expected = plain.seen.iter().find(|l| l.starts_with(f)).unwrap();
+            assert_eq!(line, expected, "{name}: {f}");
+        }
+        assert!(plain
+            .seen
+            .iter()
+            .any(|l| l.starts_with("SigBlk:\t0000000000000000")));
+
+        let probe = probe();
+        let mut args = extra.clone();
+        args.extend(["--", probe.as_str(), "--exit-on", "SIGUSR1"]);
+        let mut run = start_init(name, &args);
+        let state = run.expect_line("state", HANG);
+        let pid = field(&state, "pid");
+        match name {
+            // tini: a process group of its own, in the caller's session.
+            "tini" => assert_eq!(field(&state, "pgid"), pid, "{state}"),
+            // dumb-init and sigchan-init: a session of its own.
+            _ => assert_eq!(field(&state, "sid"), pid, "{state}"),
+        }
+        run.expect_line("ready", HANG);
+        kill(run.pid(), libc::SIGUSR1);
+        assert_eq!(run.wait(HANG).code(), Some(0));
+    }
+}
+
+#[test]
+fn dumb_init_moves_to_root_and_the_child_keeps_the_callers_directory() {
+    let mut run = start_init("dumb-init", &["--", &probe(), "--exit-on", "SIGUSR1"]);
+    let state = run.expect_line("state", HANG);
+    let child: i32 = field(&state, "pid").parse().unwrap();
+    run.expect_line("ready", HANG);
+    let cwd = |pid: i32| std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();
+    wait_for("the init in /", || {
+        cwd(run.pid()) == std::path::Path::new("/")
+    });
+    assert_eq!(cwd(child), std::env::current_dir().unwrap());
+    kill(run.pid(), libc::SIGUSR1);
+    assert_eq!(run.wait(HANG).code(), Some(0));
+}
+
+/// Orphans re-parented to a subreaper are reaped: none left as a zombie, and tini's `-w`
+/// reports each one.
+#[test]
+fn a_subreaper_reaps_every_orphan_and_w_reports_them() {
+    let mut run = start_init(
+        "tini",
+        &[
+            "-s",
+            "-w",
+            "--",
+            &probe(),
+            "--orphans",
+            "200",
+            "--exit-on",
+            "SIGUSR1",
+        ],
+    );
+    run.expect_line("orphans 200", HANG);
+    let init = run.pid();
+    count_lines(&mut run, "Reaped zombie process with pid=", 200);
+    assert!(zombies_of(init).is_empty(), "{:?}", zombies_of(init));
+    kill(init, libc::SIGUSR1);
+    assert_eq!(run.wait(HANG).code(), Some(0));
+}
+
+/// The host pid of the process `unshare --fork` started (PID 1 of the new namespace).
+fn namespace_init(run: &mut Running) -> i32 {
+    let unshare = run.pid();
+    let mut found = 0;
+    let start = Instant::now();
+    while found == 0 {
+        run.drain();
+        assert!(
+            start.elapsed() < HANG,
+            "no child of unshare; it said: {:?}",
+            run.seen
+        );
+        std::thread::sleep(Duration::from_millis(10));
+        let children = std::fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children"))
+            .unwrap_or_default();
+        found = children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+    }
+    found
+}
+
+/// PID 1 proper, in a new PID namespace: 1,000 orphaned grandchildren all reaped, and a
+/// TERM reaching an application that installed no handler (it dies of it; so does the
+/// namespace's init, with 143).
+#[test]
+fn as_pid_1_it_reaps_a_burst_of_orphans_and_term_reaches_a_plain_application() {
+    let init = init_as("sigchan-init");
+    let init = init.to_str().unwrap();
+    let probe = probe();
+    let mut run = start(
+        "unshare",
+        &[
+            "--pid",
+            "--fork",
+            init,
+            "-w",
+            "--",
+            &probe,
+            "--orphans",
+            "1000",
+            "--exit-on",
+            "SIGUSR1",
+        ],
+    );
+    let pid1 = namespace_init(&mut run);
+    run.expect_line("orphans 1000", HANG);
+    count_lines(&mut run, "reaped orphan pid", 1000);
+    let reaped: BTreeSet<&String> = run
+        .seen
+        .iter()
+        .filter(|l| l.contains("reaped orphan pid"))
+        .collect();
+    assert_eq!(reaped.len(), 1000, "each orphan once");
+    assert!(reaped.iter().all(|l| l.ends_with(": exited 0")));
+    assert!(zombies_of(pid1).is_empty(), "{:?}", zombies_of(pid1));
+    kill(pid1, libc::SIGUSR1);
+    assert_eq!(run.wait(HANG).code(), Some(0));
+
+    let mut run = start("unshare", &["--pid", "--fork", init, "--", "sleep", "1000"]);
+    let pid1 = namespace_init(&mut run);
+    wait_for("sleep started", || {
+        std::fs::read_to_string(format!("/proc/{pid1}/task/{pid1}/children"))
+            .is_ok_and(|c| !c.trim().is_empty())
+    });
+    kill(pid1, libc::SIGTERM);
+    assert_eq!(run.wait(HANG).code(), Some(143));
+}
+
+/// `--grace`: a shell that ignores TERM cannot hold the init past the grace period.
+#[test]
+fn grace_kills_what_ignores_the_forwarded_signal() {
+    let mut run = start_init(
+        "sigchan-init",
+        &[
+            "--grace",
+            "0.3",
+            "--",
+            "sh",
+            "-c",
+            "trap '' TERM; echo started; while :; do sleep 0.05; done",
+        ],
+    );
+    run.expect_line("started", HANG);
+    kill(run.pid(), libc::SIGTERM);
+    run.expect_line("grace of 0.3s over: SIGKILL to process group", HANG);
+    assert_eq!(run.wait(HANG).code(), Some(137));
+}
+
+/// `-v`: each forwarded signal with who sent it, each reaped orphan with how it ended.
+#[test]
+fn verbose_names_the_sender_and_how_orphans_ended() {
+    let mut run = start_init(
+        "sigchan-init",
+        &[
+            "-v",
+            "-s",
+            "--",
+            &probe(),
+            "--orphans",
+            "3",
+            "--exit-on",
+            "SIGUSR1",
+        ],
+    );
+    let state = run.expect_line("state", HANG);
+    let child = field(&state, "pid");
+    run.expect_line("orphans 3", HANG);
+    count_lines(&mut run, "reaped orphan pid", 3);
+    kill(run.pid(), libc::SIGUSR2);
+    let me = std::process::id();
+    let line = run.expect_line("forwarded SIGUSR2 from pid", HANG);
+    assert!(
+        line.contains(&format!("from pid {me} ("))
+            && line.ends_with(&format!("to process group {child}")),
+        "{line}"
+    );
+    kill(run.pid(), libc::SIGUSR1);
+    assert_eq!(run.wait(HANG).code(), Some(0));
+}
+
+/// `-p`: when the init's parent dies, the init gets the signal (here TERM, which it forwards,
+/// so the child and then the init end).
+#[test]
+fn parent_death_signal_reaches_the_init() {
+    let init = init_as("tini");
+    // The shell waits until the init has started its child (so the init has set its
+    // parent-death signal), prints the init's pid, and exits.
+    let out = Command::new("sh")
+        .args([
+            "-c",
+            "\"$0\" -s -p SIGTERM -- sleep 1000 >/dev/null 2>&1 & p=$!; \
+             while [ -z \"$(cat /proc/$p/task/$p/children 2>/dev/null)\" ]; do sleep 0.01; done; \
+             echo $p",
+        ])
+        .arg(&init)
+        .output()
+        .unwrap();
+    let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    // The shell exited at once: the init got TERM, forwarded it, and ended with sleep.
+    wait_for("the init ended after its parent", || {
+        proc_state(pid).is_none() || proc_state(pid) == Some('Z')
+    });
+}
