@@ -119,7 +119,8 @@ fn main() {
 
     let mut fds = self_pipe();
     for sig in 1..=64 {
-        if [libc::SIGKILL, libc::SIGSTOP, libc::SIGCHLD, 32, 33].contains(&sig)
+        if [libc::SIGKILL, libc::SIGSTOP, libc::SIGCHLD].contains(&sig)
+            || (32..libc::SIGRTMIN()).contains(&sig)
             || defaults.contains(&sig)
         {
             continue;

@@ -132,3 +132,25 @@ pub fn version(personality: Personality) -> String {
         Personality::Native => format!("sigchan-init {v}"),
     }
 }
+
+/// A personality's parser: program name, arguments, environment lookup.
+#[cfg(test)]
+pub type CliParser =
+    fn(&str, &[OsString], &dyn Fn(&str) -> Option<String>) -> Result<Config, Early>;
+
+/// Test helper: runs a personality's parser on `args` with only the environment `env`.
+#[cfg(test)]
+pub fn parse_for_test(
+    parse: CliParser,
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Config, Early> {
+    let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+    let lookup = |k: &str| {
+        env.iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.to_string())
+    };
+    parse(name, &args, &lookup)
+}

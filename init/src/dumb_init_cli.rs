@@ -139,14 +139,7 @@ mod tests {
     use super::*;
 
     fn parse_with(args: &[&str], env: &[(&str, &str)]) -> Result<Config, Early> {
-        let args: Vec<OsString> = args.iter().map(OsString::from).collect();
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        parse("dumb-init", &args, &|k| {
-            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
-        })
+        crate::config::parse_for_test(parse, "dumb-init", args, env)
     }
 
     #[test]

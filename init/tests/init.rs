@@ -7,6 +7,7 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 use common::example::{example_path, Output, Running};
+use common::zombies_of;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
@@ -43,11 +44,13 @@ fn start_init(name: &str, args: &[&str]) -> Running {
     start(init_as(name).to_str().unwrap(), args)
 }
 
-/// Every signal an init can forward: all but KILL, STOP, CHLD and glibc's 32/33, minus
-/// `except`.
+/// Every signal an init can forward: all but KILL, STOP, CHLD and the C library's own
+/// (32 and 33 on glibc, 32 to 34 on musl), minus `except`.
 fn forwardable(except: &[i32]) -> Vec<i32> {
+    let reserved = 32..libc::SIGRTMIN();
     (1..=64)
-        .filter(|s| ![libc::SIGKILL, libc::SIGSTOP, libc::SIGCHLD, 32, 33].contains(s))
+        .filter(|s| ![libc::SIGKILL, libc::SIGSTOP, libc::SIGCHLD].contains(s))
+        .filter(|s| !reserved.contains(s))
         .filter(|s| !except.contains(s))
         .collect()
 }
@@ -77,22 +80,6 @@ fn field(line: &str, key: &str) -> String {
 fn proc_state(pid: i32) -> Option<char> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     stat[stat.rfind(')')? + 2..].chars().next()
-}
-
-/// Zombies whose parent is `parent`.
-fn zombies_of(parent: i32) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|pid| {
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                return false;
-            };
-            let rest = &stat[stat.rfind(')').unwrap() + 2..];
-            let f: Vec<&str> = rest.split(' ').collect();
-            f[0] == "Z" && f[1] == parent.to_string()
-        })
-        .collect()
 }
 
 /// Waits until `n` lines so far (in any order, before the cursor too) contain `needle`.

@@ -499,3 +499,21 @@ pub fn stop_racing_kill_with<T: sigchan::Message + Send>(
     }
     (done, defaults)
 }
+
+/// Processes whose parent is `parent` and that are zombies (state Z), from /proc.
+pub fn zombies_of(parent: i32) -> Vec<i32> {
+    let parent = parent.to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+            let rest = &stat[stat.rfind(')').unwrap() + 2..];
+            let mut fields = rest.split(' ');
+            fields.next() == Some("Z") && fields.next() == Some(parent.as_str())
+        })
+        .collect()
+}
