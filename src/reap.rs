@@ -46,6 +46,7 @@ use crate::types::signal::{Signal, SIGCHLD};
 use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, Sender, TryRecvError};
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -120,6 +121,14 @@ enum Mode {
 /// What the SIGCHLD hook and the `Reaper` share.
 struct Reaping {
     mode: Mode,
+    /// Held by a pass while it reaps.
+    reaping: Mutex<()>,
+    /// A pass was asked for. Whoever holds `reaping` runs passes until it is clear, so a
+    /// request that finds the lock taken is never lost; with holds, the last hold's drop
+    /// runs it.
+    requested: AtomicBool,
+    /// Live [`Hold`]s: while non-zero, no pass reaps.
+    holds: AtomicUsize,
     /// In `Watched` mode, the pids not yet reaped.
     watched: Mutex<BTreeSet<i32>>,
     tx: Sender<ChildExit>,
@@ -130,6 +139,33 @@ impl Reaping {
     /// Runs on the signal thread (SIGCHLD) and in `Reaper::all`/`watch`; concurrent passes
     /// are fine, since the kernel hands each ended child to one `waitpid` only.
     fn pass(&self) {
+        self.requested.store(true, SeqCst);
+        loop {
+            if self.holds.load(SeqCst) > 0 {
+                return;
+            }
+            // Taken: by another pass, which will see the request.
+            let Ok(held) = self.reaping.try_lock() else {
+                return;
+            };
+            // A hold taken since the check above waits for this lock before its caller
+            // goes on; leave the request to its drop.
+            while self.holds.load(SeqCst) == 0 && self.requested.swap(false, SeqCst) {
+                self.reap_now();
+            }
+            drop(held);
+            if self.holds.load(SeqCst) > 0 {
+                return;
+            }
+            // A request made after the last swap, whose try_lock failed before the unlock.
+            if !self.requested.load(SeqCst) {
+                return;
+            }
+        }
+    }
+
+    /// One round of `waitpid` calls; the caller holds `reaping`.
+    fn reap_now(&self) {
         match self.mode {
             Mode::All => {
                 while let Some(exit) = wait_nohang(-1) {
@@ -206,10 +242,8 @@ impl Reaper {
     /// Only one part of a process may reap every child: with this reaper, a
     /// `std::process::Child`'s `wait` may find its child already reaped (`ECHILD`). Use
     /// [`Reaper::watching`] beside such code. The same holds for `std::process::Command::spawn`
-    /// itself while this reaper exists: when the `exec` fails, std reaps the failed child and
-    /// panics if it was reaped first. An init that must reap every child starts its main
-    /// child first and makes this reaper right after (its first pass reaps whatever ended
-    /// meanwhile), or spawns with `posix_spawn`/`fork` + `exec` itself.
+    /// itself: when the `exec` fails, std reaps the failed child and panics if it was reaped
+    /// first. Spawn under a [`hold`](Self::hold) (or before the reaper exists).
     ///
     /// # Errors
     /// [`Error::Os`] if the signal thread cannot be started.
@@ -239,6 +273,9 @@ impl Reaper {
         let (tx, rx) = crossbeam_channel::unbounded();
         let reaping = Arc::new(Reaping {
             mode,
+            reaping: Mutex::new(()),
+            requested: AtomicBool::new(false),
+            holds: AtomicUsize::new(0),
             watched: Mutex::new(BTreeSet::new()),
             tx,
         });
@@ -313,6 +350,32 @@ impl Reaper {
         self.rx.try_recv()
     }
 
+    /// Holds reaping off until the returned guard is dropped; the last guard's drop reaps
+    /// what ended meanwhile, so no exit is lost. For code that waits for a child of its own
+    /// while a reaper of every child runs, above all `std::process::Command::spawn`, which
+    /// reaps a child whose `exec` failed (and panics if that child was reaped first). Waits
+    /// for a reaping pass that is running. A watching reaper never needs one (it only
+    /// delays it). Another thread takes holds through a [`Holder`].
+    ///
+    /// ```
+    /// let reaper = sigchan::reap::Reaper::all()?;
+    /// let spawned = {
+    ///     let _hold = reaper.hold();
+    ///     std::process::Command::new("/nonexistent").spawn()
+    /// };
+    /// assert!(spawned.is_err(), "std reaped its failed child itself, without a panic");
+    /// # Ok::<(), sigchan::Error>(())
+    /// ```
+    pub fn hold(&self) -> Hold {
+        self.holder().hold()
+    }
+
+    /// A handle other threads use to take [`hold`](Self::hold)s (it keeps no subscription
+    /// alive: holds taken after the reaper is dropped change nothing).
+    pub fn holder(&self) -> Holder {
+        Holder(self.reaping.clone())
+    }
+
     /// The channel the events arrive on, for `select!` beside other channels.
     ///
     /// ```
@@ -329,6 +392,45 @@ impl Reaper {
     /// ```
     pub fn receiver(&self) -> &Receiver<ChildExit> {
         &self.rx
+    }
+}
+
+/// Takes [`Hold`]s on a [`Reaper`] from any thread ([`Reaper::holder`]).
+#[derive(Clone)]
+pub struct Holder(Arc<Reaping>);
+
+impl std::fmt::Debug for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Holder")
+    }
+}
+
+impl Holder {
+    /// As [`Reaper::hold`].
+    pub fn hold(&self) -> Hold {
+        self.0.holds.fetch_add(1, SeqCst);
+        // A pass that started before the count went up finishes first.
+        drop(lock(&self.0.reaping));
+        Hold(self.0.clone())
+    }
+}
+
+/// Reaping held off by [`Reaper::hold`]; dropping the last one reaps what ended meanwhile.
+#[must_use = "reaping resumes when the guard is dropped"]
+pub struct Hold(Arc<Reaping>);
+
+impl std::fmt::Debug for Hold {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hold")
+    }
+}
+
+impl Drop for Hold {
+    fn drop(&mut self) {
+        if self.0.holds.fetch_sub(1, SeqCst) == 1 {
+            // What ended meanwhile (its SIGCHLD's pass stood back).
+            self.0.pass();
+        }
     }
 }
 

@@ -185,3 +185,42 @@ fn dropping_the_reaper_restores_sigchld() {
         assert_eq!(kernel_action(libc::SIGCHLD).handler, libc::SIG_DFL);
     });
 }
+
+/// `std::process::Command::spawn` reaps a child whose exec failed itself, and panics if a
+/// reaper of every child got there first. Under a hold it cannot: 300 failed spawns (from
+/// two threads, one through a `Holder`) while 300 other children end around them, and every
+/// one of those is still reported.
+#[test]
+fn failed_spawns_under_a_hold_race_nothing_and_lose_nothing() {
+    isolated(|| {
+        let reaper = Reaper::all().unwrap();
+        let holder = reaper.holder();
+        let other = std::thread::spawn(move || {
+            for _ in 0..150 {
+                let _hold = holder.hold();
+                assert!(std::process::Command::new("/nonexistent").spawn().is_err());
+            }
+        });
+        let mut expected = BTreeMap::new();
+        for i in 0..150 {
+            expected.insert(child_exiting(i % 100, Duration::ZERO), i % 100);
+            let _hold = reaper.hold();
+            assert!(std::process::Command::new("/nonexistent").spawn().is_err());
+            expected.insert(child_exiting(i % 50, Duration::ZERO), i % 50);
+        }
+        other.join().unwrap();
+        let mut got = BTreeMap::new();
+        while got.len() < expected.len() {
+            let e = reaper.recv_timeout(RECV).expect("every exit arrives");
+            got.insert(e.pid(), e.ended());
+        }
+        for (pid, code) in &expected {
+            assert_eq!(got[pid], Ended::Exited(*code));
+        }
+        assert!(
+            reaper.try_recv().is_err(),
+            "the failed spawns were std's, not events"
+        );
+        assert!(zombies().is_empty());
+    });
+}

@@ -77,22 +77,27 @@ fn main() {
         (Duration::from_secs(10), 2000)
     };
     let ours = env!("CARGO_BIN_EXE_sigchan-init").to_owned();
+    // The static musl build, if it was built (`cargo build --release -p sigchan-init
+    // --target x86_64-unknown-linux-musl`).
+    let ours_static = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../target/x86_64-unknown-linux-musl/release/sigchan-init"
+    );
+    let init = |label, program: &str, args| Init {
+        label,
+        program: program.to_owned(),
+        args,
+    };
     let inits: Vec<Init> = [
-        Init {
-            label: "sigchan-init",
-            program: ours,
-            args: vec!["-s"],
-        },
-        Init {
-            label: "tini 0.19 (Debian)",
-            program: "/usr/bin/tini".into(),
-            args: vec!["-s"],
-        },
-        Init {
-            label: "dumb-init 1.2.5 (Debian)",
-            program: "/usr/bin/dumb-init".into(),
-            args: vec![],
-        },
+        init("sigchan-init (glibc)", &ours, vec!["-s"]),
+        init("sigchan-init (static, musl)", ours_static, vec!["-s"]),
+        init("tini 0.19 (Debian)", "/usr/bin/tini", vec!["-s"]),
+        init(
+            "tini-static 0.19 (Debian)",
+            "/usr/bin/tini-static",
+            vec!["-s"],
+        ),
+        init("dumb-init 1.2.5 (Debian)", "/usr/bin/dumb-init", vec![]),
     ]
     .into_iter()
     .filter(|i| std::path::Path::new(&i.program).exists())

@@ -55,10 +55,12 @@ stop_time() {
     for _ in $(seq 100); do
         docker exec "$name" sh -c 'ps | grep -q "sleep 1000"' 2>/dev/null && break; sleep 0.05
     done
-    local t0 t1
+    local t0 t1 code
     t0=$(date +%s.%N); docker stop -t 10 "$name" >/dev/null; t1=$(date +%s.%N)
-    printf '%s %s\n' "$(echo "$t1 - $t0" | bc)" "$(docker inspect -f '{{.State.ExitCode}}' "$name")"
+    code=$(docker inspect -f '{{.State.ExitCode}}' "$name")
     docker rm "$name" >/dev/null
+    # Printed last: the caller reads this line and may stop the daemon at once.
+    printf '%s %s\n' "$(echo "$t1 - $t0" | bc)" "$code"
 }
 
 start_daemon

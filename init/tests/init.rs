@@ -589,3 +589,117 @@ fn parent_death_signal_reaches_the_init() {
         proc_state(pid).is_none() || proc_state(pid) == Some('Z')
     });
 }
+
+/// dumb-init's terminal hand-off, on a real pseudo-terminal: the init leads the session the
+/// terminal belongs to; it gives the terminal up, the child takes it in a session of its own
+/// (it is the terminal's foreground group), and the SIGHUP and SIGCONT the kernel sends the
+/// init for giving it up are not forwarded. Side by side with Debian's dumb-init.
+#[test]
+fn the_terminal_goes_to_the_child_and_the_hand_off_signals_stay_with_the_init() {
+    let mut inits = vec![init_as("dumb-init")];
+    if std::path::Path::new("/usr/bin/dumb-init").exists() {
+        inits.push(PathBuf::from("/usr/bin/dumb-init"));
+    }
+    for init in inits {
+        let (mut master_fd, mut slave_fd) = (0, 0);
+        // SAFETY: openpty fills two descriptors; no name, termios or size.
+        assert_eq!(
+            unsafe {
+                libc::openpty(
+                    &mut master_fd,
+                    &mut slave_fd,
+                    std::ptr::null_mut(),
+                    std::ptr::null(),
+                    std::ptr::null(),
+                )
+            },
+            0
+        );
+        let mut cmd = Command::new(&init);
+        cmd.args(["--", &probe(), "--exit-on", "SIGUSR1"]);
+        use std::os::unix::process::CommandExt;
+        // SAFETY: in the child, before exec: setsid, ioctl and dup2 only.
+        unsafe {
+            cmd.pre_exec(move || {
+                libc::setsid();
+                libc::ioctl(slave_fd, libc::TIOCSCTTY, 0);
+                for fd in 0..3 {
+                    libc::dup2(slave_fd, fd);
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
+        // SAFETY: the parent's copy of the slave is not needed.
+        unsafe { libc::close(slave_fd) };
+        // SAFETY: master_fd is ours; File owns and closes it.
+        let master = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(master_fd) };
+        let (tx, lines) = std::sync::mpsc::channel::<String>();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(master).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line.trim_end_matches('\r').to_owned()).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut seen = Vec::new();
+        let until = |needle: &str, seen: &mut Vec<String>| -> String {
+            loop {
+                let line = lines
+                    .recv_timeout(HANG)
+                    .unwrap_or_else(|_| panic!("{init:?}: no {needle:?} in {seen:?}"));
+                seen.push(line.clone());
+                if line.contains(needle) {
+                    return line;
+                }
+            }
+        };
+        let state = until("state", &mut seen);
+        until("ready", &mut seen);
+        let pid = field(&state, "pid");
+        assert_eq!(
+            field(&state, "sid"),
+            pid,
+            "{init:?}: a session of its own: {state}"
+        );
+        assert_eq!(
+            field(&state, "fg"),
+            field(&state, "pgid"),
+            "{init:?}: holds the terminal: {state}"
+        );
+        kill(child.id() as i32, libc::SIGUSR1);
+        until("got SIGUSR1", &mut seen);
+        assert!(
+            !seen
+                .iter()
+                .any(|l| l.contains("got SIGHUP") || l.contains("got SIGCONT")),
+            "{init:?} forwarded the hand-off's signals: {seen:?}"
+        );
+        assert_eq!(child.wait().unwrap().code(), Some(0), "{init:?}");
+    }
+}
+
+/// The child reads the init's stdin (a pipe here), under every name.
+#[test]
+fn the_child_gets_the_inits_stdin() {
+    for (name, opts) in [
+        ("tini", "-s --"),
+        ("dumb-init", "--"),
+        ("sigchan-init", "--"),
+    ] {
+        let out = Command::new("sh")
+            .args(["-c", "printf 'line one\\nline two\\n' | \"$0\" $1 cat"])
+            .arg(init_as(name))
+            .arg(opts)
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "line one\nline two\n",
+            "{name}"
+        );
+        assert!(out.status.success(), "{name}: {out:?}");
+    }
+}

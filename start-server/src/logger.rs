@@ -10,6 +10,7 @@
 //! dropped, never held back from the workers.
 
 use sigchan::process::CommandExt as _;
+use sigchan::reap::Holder;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
@@ -53,11 +54,12 @@ pub fn pipe(cmd: &str, detached: bool) -> io::Result<(RawFd, Pending)> {
 }
 
 impl Pending {
-    /// Starts the relay thread (after `sigchan::init`: it is a thread).
-    pub fn start(self) -> io::Result<()> {
+    /// Starts the relay thread (after `sigchan::init`: it is a thread). It starts the log
+    /// command under holds of start_server's reaper of every child (see `spawn`).
+    pub fn start(self, reaper: Holder) -> io::Result<()> {
         std::thread::Builder::new()
             .name("log-relay".into())
-            .spawn(move || relay(self.cmd, self.read, self.own_stderr))?;
+            .spawn(move || relay(self.cmd, self.read, self.own_stderr, reaper))?;
         Ok(())
     }
 }
@@ -76,7 +78,10 @@ struct Logger {
     started: Instant,
 }
 
-fn spawn(cmd: &str, own_stderr: &Option<OwnedFd>) -> io::Result<Logger> {
+/// Starts the log command. Under a hold of the reaper: std reaps a child whose exec failed
+/// itself, which must not race start_server's reaper of every child.
+fn spawn(cmd: &str, own_stderr: &Option<OwnedFd>, reaper: &Holder) -> io::Result<Logger> {
+    let _hold = reaper.hold();
     let out = || -> io::Result<Stdio> {
         Ok(match own_stderr {
             Some(fd) => Stdio::from(fd.try_clone()?),
@@ -99,7 +104,7 @@ fn spawn(cmd: &str, own_stderr: &Option<OwnedFd>) -> io::Result<Logger> {
     })
 }
 
-fn relay(cmd: String, mut read: File, own_stderr: Option<OwnedFd>) {
+fn relay(cmd: String, mut read: File, own_stderr: Option<OwnedFd>, reaper: Holder) {
     let mut logger: Option<Logger> = None;
     let mut pause = Duration::ZERO;
     let mut next_start = Instant::now();
@@ -114,7 +119,7 @@ fn relay(cmd: String, mut read: File, own_stderr: Option<OwnedFd>) {
         // One retry with a fresh log command if the current one has exited.
         for _ in 0..2 {
             if logger.is_none() && Instant::now() >= next_start {
-                match spawn(&cmd, &own_stderr) {
+                match spawn(&cmd, &own_stderr, &reaper) {
                     Ok(mut l) => {
                         if pause > Duration::ZERO {
                             let note = format!(

@@ -147,14 +147,15 @@ fn serve(opts: &Options) -> io::Result<()> {
     }
 
     sigchan::init().map_err(io::Error::other)?;
+    // Every child: the workers, the log command, and the orphans they leave to us as a
+    // subreaper. One event per ended child, however their SIGCHLDs coalesced. Children are
+    // started under a hold of it (std reaps a child whose exec failed itself).
+    let reaper = Reaper::all().map_err(io::Error::other)?;
     if let Some(relay) = relay {
-        relay.start()?;
+        relay.start(reaper.holder())?;
     }
     let (tx, rx) = bounded::<Signal>(16);
     sigchan::notify(&tx, &[SIGHUP, SIGTERM, SIGINT]).map_err(io::Error::other)?;
-    // Every child: the workers, and the orphans they leave to us as a subreaper. One event
-    // per ended child, however their SIGCHLDs coalesced.
-    let reaper = Reaper::all().map_err(io::Error::other)?;
     // After notify: a --restart that finds the pid in the file may signal at once.
     if let Some(p) = &mut pid_file {
         p.write_pid()?;
@@ -173,10 +174,15 @@ fn serve(opts: &Options) -> io::Result<()> {
     };
     let first = timing(opts, &env_for_timing(&host)).map_err(io::Error::other)?;
     let mut sup = Supervisor::new(host, first, Instant::now());
-    sup.start(Instant::now())?;
+    {
+        let _hold = reaper.hold();
+        sup.start(Instant::now())?;
+    }
 
     while !sup.finished() {
         let got = next_event(&rx, reaper.receiver(), sup.deadline());
+        // Handling an event may start workers.
+        let _hold = reaper.hold();
         // Server::Starter reads the envdir again on every event; so do we.
         match timing(opts, &env_for_timing(sup.host())) {
             Ok(t) => sup.set_timing(t),
