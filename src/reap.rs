@@ -9,7 +9,8 @@
 //!
 //! - [`Reaper::all`] reaps every child: the ones you started, and in an init or a child
 //!   subreaper (`PR_SET_CHILD_SUBREAPER`) the orphans the kernel re-parents to you. Nothing
-//!   else in the process may then wait for its own children.
+//!   else in the process may then wait for its own children; start children with
+//!   `std::process::Command` under a [`Reaper::hold`].
 //! - [`Reaper::watching`] reaps only the pids given to [`Reaper::watch`], with
 //!   `waitpid(pid)`: it never touches a child that `std::process::Child` or tokio owns.
 //!
