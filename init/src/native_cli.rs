@@ -38,7 +38,7 @@ struct Args {
     /// processes; -vv also the start and the end
     #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
     verbose: u8,
-    /// After forwarding a terminating signal (HUP, INT, QUIT, TERM, USR1, USR2, PWR), send
+    /// After forwarding a terminating signal (HUP, INT, QUIT, TERM, USR1, USR2, STKFLT, PWR), send
     /// SIGKILL to whatever is left of the child's process group once SECONDS have passed
     #[arg(long, value_name = "SECONDS")]
     grace: Option<f64>,
