@@ -13,20 +13,13 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 use common::example::{example_path, Output, Running};
+#[path = "../examples/support/monotonic.rs"]
+mod monotonic;
+use monotonic::monotonic_ns;
 use std::process::Command;
 use std::time::Duration;
 
 const HANG: Duration = Duration::from_secs(120);
-
-fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
 
 /// Sum of voluntary and involuntary context switches over every thread of `pid`.
 fn context_switches(pid: i32) -> u64 {

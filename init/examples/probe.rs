@@ -21,17 +21,11 @@ use std::io::Write;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-static PIPE_W: AtomicI32 = AtomicI32::new(-1);
+#[path = "support/monotonic.rs"]
+mod monotonic;
+use monotonic::monotonic_ns;
 
-fn monotonic_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime writes one timespec; async-signal-safe.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
-}
+static PIPE_W: AtomicI32 = AtomicI32::new(-1);
 
 /// Async-signal-safe: writes (signal, sender pid, time) to the self-pipe.
 extern "C" fn on_signal(sig: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {

@@ -70,6 +70,14 @@ pub fn run(cfg: &Config) -> i32 {
         log.fatal(&format!("cannot catch signals: {e}"));
         return 1;
     }
+    let reaper = match Reaper::all() {
+        Ok(r) => r,
+        Err(e) => {
+            log.fatal(&format!("cannot reap children: {e}"));
+            return 1;
+        }
+    };
+
     // The arrivals the terminal hand-off itself causes, not meant for the child.
     let mut hand_off: BTreeSet<i32> = BTreeSet::new();
     if cfg.placement == Placement::OwnSession {
@@ -81,7 +89,12 @@ pub fn run(cfg: &Config) -> i32 {
         }
     }
 
-    let pid = match child::spawn(cfg) {
+    // Under a hold: std's `spawn` reaps a child whose exec failed itself.
+    let spawned = {
+        let _hold = reaper.hold();
+        child::spawn(cfg)
+    };
+    let pid = match spawned {
         Ok(pid) => pid,
         Err(e) => {
             let (code, message) = child::exec_failure(cfg, &e);
@@ -90,16 +103,6 @@ pub fn run(cfg: &Config) -> i32 {
         }
     };
     log.spawned(&cfg.command[0].to_string_lossy(), pid);
-    // Only now: std's `spawn` reaps a child whose exec failed itself, and a reaper of every
-    // child could take it first. Whatever ended meanwhile (the child too) is reaped by the
-    // reaper's first pass.
-    let reaper = match Reaper::all() {
-        Ok(r) => r,
-        Err(e) => {
-            log.fatal(&format!("cannot reap children: {e}"));
-            return 1;
-        }
-    };
 
     if cfg.chdir_root {
         // init keeps no directory busy; the child keeps the caller's.

@@ -7,7 +7,7 @@
 #[path = "../../tests/common/mod.rs"]
 mod common;
 use common::example::{example_path, Output, Running};
-use common::zombies_of;
+use common::{wait_until, zombies_of};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
@@ -82,50 +82,20 @@ fn proc_state(pid: i32) -> Option<char> {
     stat[stat.rfind(')')? + 2..].chars().next()
 }
 
-/// Waits until `n` lines so far (in any order, before the cursor too) contain `needle`.
+/// Waits until `n` lines so far (in any order) contain `needle`, and checks there are no more.
 #[track_caller]
 fn count_lines(run: &mut Running, needle: &str, n: usize) {
-    let start = Instant::now();
-    loop {
-        run.drain();
-        let seen = run.seen.iter().filter(|l| l.contains(needle)).count();
-        if seen >= n {
-            assert_eq!(seen, n, "more than {n} lines with {needle:?}");
-            return;
-        }
-        assert!(
-            start.elapsed() < HANG,
-            "{seen} of {n} lines with {needle:?} within {HANG:?}"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let count = |seen: &[String]| seen.iter().filter(|l| l.contains(needle)).count();
+    run.wait_for_lines(&format!("{n} lines with {needle:?}"), |seen| {
+        count(seen) >= n
+    });
+    assert_eq!(count(&run.seen), n, "more than {n} lines with {needle:?}");
 }
 
 /// Waits until some line so far (in any order) starts with `line`.
 #[track_caller]
 fn saw_line(run: &mut Running, line: &str) {
-    let start = Instant::now();
-    loop {
-        run.drain();
-        if run.seen.iter().any(|l| l.starts_with(line)) {
-            return;
-        }
-        assert!(
-            start.elapsed() < HANG,
-            "no {line:?} within {HANG:?}: {:?}",
-            run.seen
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-}
-
-#[track_caller]
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < HANG, "{what}: not within {HANG:?}");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    run.wait_for_lines(line, |seen| seen.iter().any(|l| l.starts_with(line)));
 }
 
 /// Sends each signal of `sigs` to the init and expects the probe to report it, sent by
@@ -235,13 +205,13 @@ fn job_control_stops_the_group_and_the_init_and_cont_resumes_them() {
     let child: i32 = field(&state, "pid").parse().unwrap();
     run.expect_line("ready", HANG);
     kill(run.pid(), libc::SIGTSTP);
-    wait_for("the child stopped", || proc_state(child) == Some('T'));
-    wait_for("the init stopped itself", || {
+    wait_until("the child stopped", || proc_state(child) == Some('T'));
+    wait_until("the init stopped itself", || {
         proc_state(run.pid()) == Some('T')
     });
     kill(run.pid(), libc::SIGCONT);
     run.expect_line("got SIGCONT", HANG);
-    wait_for("the child running again", || proc_state(child) != Some('T'));
+    wait_until("the child running again", || proc_state(child) != Some('T'));
     kill(run.pid(), libc::SIGUSR1);
     assert_eq!(run.wait(HANG).code(), Some(0));
 
@@ -410,7 +380,7 @@ fn dumb_init_moves_to_root_and_the_child_keeps_the_callers_directory() {
     let child: i32 = field(&state, "pid").parse().unwrap();
     run.expect_line("ready", HANG);
     let cwd = |pid: i32| std::fs::read_link(format!("/proc/{pid}/cwd")).unwrap();
-    wait_for("the init in /", || {
+    wait_until("the init in /", || {
         cwd(run.pid()) == std::path::Path::new("/")
     });
     assert_eq!(cwd(child), std::env::current_dir().unwrap());
@@ -506,7 +476,7 @@ fn as_pid_1_it_reaps_a_burst_of_orphans_and_term_reaches_a_plain_application() {
 
     let mut run = start("unshare", &["--pid", "--fork", init, "--", "sleep", "1000"]);
     let pid1 = namespace_init(&mut run);
-    wait_for("sleep started", || {
+    wait_until("sleep started", || {
         std::fs::read_to_string(format!("/proc/{pid1}/task/{pid1}/children"))
             .is_ok_and(|c| !c.trim().is_empty())
     });
@@ -585,7 +555,7 @@ fn parent_death_signal_reaches_the_init() {
         .unwrap();
     let pid: i32 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
     // The shell exited at once: the init got TERM, forwarded it, and ended with sleep.
-    wait_for("the init ended after its parent", || {
+    wait_until("the init ended after its parent", || {
         proc_state(pid).is_none() || proc_state(pid) == Some('Z')
     });
 }

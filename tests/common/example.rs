@@ -126,6 +126,16 @@ impl Running {
         }
     }
 
+    /// Waits until the lines read so far, in any order (before the cursor too), satisfy
+    /// `done`; the deadline only catches a hang (`wait_until`'s).
+    #[track_caller]
+    pub fn wait_for_lines(&mut self, what: &str, mut done: impl FnMut(&[String]) -> bool) {
+        super::wait_until(what, || {
+            self.drain();
+            done(&self.seen)
+        });
+    }
+
     /// Reads every line available now, without waiting.
     pub fn drain(&mut self) {
         while let Ok(line) = self.lines.try_recv() {

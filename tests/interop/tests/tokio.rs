@@ -11,13 +11,26 @@ use sigchan::{SIGHUP, SIGTERM, SIGUSR1};
 use std::os::unix::process::ExitStatusExt;
 use std::time::Duration;
 
+/// A current-thread runtime with its timer and process drivers.
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A multi-thread runtime of two workers.
+fn two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
 #[test]
 fn works_under_tokio() {
     isolated(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
+        let rt = current_thread();
         rt.block_on(async {
             let mut signals = SignalStream::new(&[SIGHUP, SIGUSR1]).unwrap();
             tokio::spawn(async {
@@ -36,10 +49,7 @@ fn works_under_tokio() {
 fn tokio_command_with_restore_signals_starts_unmasked() {
     isolated(|| {
         sigchan::init().unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = current_thread();
         rt.block_on(async {
             let mut plain = tokio::process::Command::new("sleep")
                 .arg("30")
@@ -73,10 +83,7 @@ fn tokio_command_with_restore_signals_starts_unmasked() {
 #[test]
 fn init_inside_a_tokio_runtime_is_refused_and_before_it_masks_the_workers() {
     isolated(|| {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = two_workers();
         let err = rt.block_on(async { sigchan::init() }).unwrap_err();
         assert!(
             matches!(err, sigchan::Error::TooLate { threads } if threads >= 2),
@@ -86,10 +93,7 @@ fn init_inside_a_tokio_runtime_is_refused_and_before_it_masks_the_workers() {
     });
     isolated(|| {
         sigchan::init().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let rt = two_workers();
         let masks: Vec<u64> = rt.block_on(async {
             let mut v = Vec::new();
             for _ in 0..4 {
@@ -110,10 +114,7 @@ fn init_inside_a_tokio_runtime_is_refused_and_before_it_masks_the_workers() {
 #[test]
 fn shutdown_triggered_in_tokio_select() {
     isolated(|| {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .unwrap();
+        let rt = current_thread();
         rt.block_on(async {
             let shutdown = sigchan::shutdown_on(&[SIGTERM]).unwrap();
             tokio::spawn(async {
