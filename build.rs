@@ -1,4 +1,4 @@
-//! Picks the signal-return trampoline for the target architecture.
+//! Picks the signal-return trampoline for the target architecture, if it has one.
 //!
 //! The trampoline is assembled by rustc itself (`global_asm!` in `src/sys/restorer.rs`), so no C
 //! toolchain is needed to build sigchan, even when cross-compiling. This script only selects the
@@ -25,14 +25,20 @@ fn main() {
             major_minor.join(".")
         ));
     }
-    if !(arch == "x86_64" || arch == "aarch64") {
+    if let Err(why) = supported(&arch, &target) {
         refuse(&format!(
-            "sigchan supports Linux on x86_64 and aarch64 only; target `{target}` \
-             (os `{os}`, arch `{arch}`) has no signal-return trampoline in asm/. \
-             Its raw rt_sigaction/rt_sigreturn layer is per-architecture by design."
+            "sigchan does not support target `{target}` (arch `{arch}`): {why}.\n\
+             Supported: Linux on x86_64, aarch64, i686, armv7 (ARM state), riscv64, \
+             powerpc64le and s390x, with glibc or musl. The raw rt_sigaction/rt_sigreturn \
+             layer (src/sys/) is per-architecture by design, and a port is added only with \
+             its tests running (docs/TESTING.md)."
         ));
     }
-
+    println!("cargo:rerun-if-changed=build.rs");
+    if !has_restorer(&arch) {
+        // Handlers return through the kernel's vDSO trampoline: no asm/ file to assemble.
+        return;
+    }
     let manifest = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let asm = Path::new(&manifest).join("asm").join(format!("{arch}.S"));
     if !asm.is_file() {
@@ -41,9 +47,33 @@ fn main() {
             asm.display()
         ));
     }
-    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed={}", asm.display());
     println!("cargo:rustc-env=SIGCHAN_RESTORER_ASM={}", asm.display());
+}
+
+/// Whether sigchan has a raw layer for `arch`, and why not.
+fn supported(arch: &str, target: &str) -> Result<(), String> {
+    let endian = env::var("CARGO_CFG_TARGET_ENDIAN").unwrap_or_default();
+    let atomics = env::var("CARGO_CFG_TARGET_HAS_ATOMIC").unwrap_or_default();
+    match arch {
+        "x86_64" | "aarch64" | "x86" | "arm" | "riscv64" | "s390x" => {}
+        "powerpc64" if endian == "little" => {}
+        "powerpc64" => return Err("big-endian powerpc64 (ELFv1) is not tested".into()),
+        _ => return Err("no raw layer for this architecture in src/sys/".into()),
+    }
+    if target.starts_with("thumb") {
+        return Err("Thumb state reserves r7, the syscall-number register".into());
+    }
+    if !atomics.split(',').any(|w| w == "64") {
+        return Err("the sigqueue needs 64-bit atomics".into());
+    }
+    Ok(())
+}
+
+/// Whether handlers return through sigchan's own trampoline (`asm/<arch>.S`) on `arch`; on
+/// riscv64 and powerpc64 the kernel's vDSO provides the return path (see `src/sys/`).
+fn has_restorer(arch: &str) -> bool {
+    !matches!(arch, "riscv64" | "powerpc64")
 }
 
 /// Stops the build with `message` alone on stderr (cargo shows it), no panic backtrace.

@@ -30,6 +30,13 @@ impl Wake for Unpark {
 /// The smallest executor: polls on this thread, parks between polls, gives up after RECV.
 /// Returns the output and how many times the waker was used.
 fn block_on<F: Future>(f: F) -> (F::Output, usize) {
+    block_on_then(f, || {})
+}
+
+/// `block_on`, calling `pending` once the first poll has returned `Pending`: a signal sent
+/// from there must reach the task through its waker, however slow the first poll was.
+fn block_on_then<F: Future>(f: F, pending: impl FnOnce()) -> (F::Output, usize) {
+    let mut pending = Some(pending);
     let unpark = Arc::new(Unpark {
         thread: std::thread::current(),
         wakes: AtomicUsize::new(0),
@@ -41,6 +48,9 @@ fn block_on<F: Future>(f: F) -> (F::Output, usize) {
         if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(&waker)) {
             return (v, unpark.wakes.load(Ordering::SeqCst));
         }
+        if let Some(hook) = pending.take() {
+            hook();
+        }
         assert!(start.elapsed() < RECV, "future not ready within {RECV:?}");
         std::thread::park_timeout(Duration::from_millis(100));
     }
@@ -50,17 +60,12 @@ fn block_on<F: Future>(f: F) -> (F::Output, usize) {
 fn a_pending_task_is_woken_by_the_signal_thread() {
     isolated(|| {
         let mut signals = SignalStream::new(&[SIGUSR1]).unwrap();
-        let sender = std::thread::spawn(|| {
-            std::thread::sleep(Duration::from_millis(50));
-            raise_process(SIGUSR1);
-        });
-        let (sig, wakes) = block_on(signals.recv());
+        let (sig, wakes) = block_on_then(signals.recv(), || raise_process(SIGUSR1));
         assert_eq!(sig, SIGUSR1);
         assert!(
             wakes >= 1,
             "the task was pending, so a wake-up delivered it"
         );
-        sender.join().unwrap();
     });
 }
 
@@ -221,12 +226,7 @@ fn a_panicking_waker_is_contained_and_reported_once() {
 fn shutdown_triggered_wakes_a_parked_task() {
     isolated(|| {
         let shutdown = sigchan::shutdown_on(&[SIGUSR2]).unwrap();
-        let sender = std::thread::spawn(|| {
-            pause_briefly();
-            raise_process(SIGUSR2);
-        });
-        let (got, wakes) = block_on(shutdown.triggered());
-        sender.join().unwrap();
+        let (got, wakes) = block_on_then(shutdown.triggered(), || raise_process(SIGUSR2));
         assert_eq!(got, Some(SIGUSR2));
         assert!(wakes >= 1, "resolved without a wake-up: polled, not woken");
         assert_eq!(block_on(shutdown.triggered()), (Some(SIGUSR2), 0));

@@ -7,13 +7,23 @@ use crossbeam_channel::{bounded, unbounded};
 use sigchan::{Signal, SIGBUS, SIGSEGV, SIGUSR1, SIGUSR2};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+/// Whether handlers return through `sa_restorer` here (else through the kernel's vDSO).
+const HAS_RESTORER: bool = !cfg!(any(target_arch = "riscv64", target_arch = "powerpc64"));
+/// `SA_RESTORER` (the same value on every architecture that has it).
+const SA_RESTORER: u64 = 0x0400_0000;
+
+#[cfg(not(any(target_arch = "riscv64", target_arch = "powerpc64")))]
 extern "C" {
     /// sigchan's trampoline from asm/<arch>.S (a global symbol of the library).
     fn sigchan_sigaction_restorer();
 }
 
+/// sigchan's trampoline, or 0 where handlers return through the kernel's.
 fn restorer() -> usize {
-    sigchan_sigaction_restorer as *const () as usize
+    #[cfg(not(any(target_arch = "riscv64", target_arch = "powerpc64")))]
+    return sigchan_sigaction_restorer as *const () as usize;
+    #[cfg(any(target_arch = "riscv64", target_arch = "powerpc64"))]
+    return 0;
 }
 
 #[test]
@@ -27,7 +37,8 @@ fn handler_is_installed_with_sigchans_restorer_flags_and_full_mask() {
             restorer(),
             "sa_restorer is not sigchan's trampoline"
         );
-        let want = (libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART) as u64 | 0x0400_0000;
+        let restorer_flag = if HAS_RESTORER { SA_RESTORER } else { 0 };
+        let want = (libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART) as u64 | restorer_flag;
         assert_eq!(act.flags, want, "flags {:#x}", act.flags);
         // Every blockable signal is blocked while the handler runs. (The kernel also drops
         // KILL and STOP from the stored mask; qemu-user keeps them: both are fine.)
@@ -37,21 +48,29 @@ fn handler_is_installed_with_sigchans_restorer_flags_and_full_mask() {
 }
 
 #[test]
+#[cfg(not(any(target_arch = "riscv64", target_arch = "powerpc64")))]
 fn restorer_has_the_exact_instructions_unwinders_recognise() {
     // SAFETY: reading the trampoline's own code bytes (mapped readable and executable).
     let code = unsafe { std::slice::from_raw_parts(restorer() as *const u8, 12) };
-    #[cfg(target_arch = "x86_64")]
-    // movq $15, %rax; syscall; ud2  (glibc's __restore_rt, then a trap)
-    assert_eq!(
-        &code[..11],
+    let want: &[u8] = if cfg!(target_arch = "x86_64") {
+        // movq $15, %rax; syscall; ud2  (glibc's __restore_rt, then a trap)
         &[0x48, 0xc7, 0xc0, 0x0f, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b]
-    );
-    #[cfg(target_arch = "aarch64")]
-    // mov x8, #139; svc #0; udf #0
-    assert_eq!(
-        &code[..12],
+    } else if cfg!(target_arch = "aarch64") {
+        // mov x8, #139; svc #0; udf #0
         &[0x68, 0x11, 0x80, 0xd2, 0x01, 0x00, 0x00, 0xd4, 0, 0, 0, 0]
-    );
+    } else if cfg!(target_arch = "x86") {
+        // movl $173, %eax; int $0x80; ud2  (glibc's i386 __restore_rt, then a trap)
+        &[0xb8, 0xad, 0, 0, 0, 0xcd, 0x80, 0x0f, 0x0b]
+    } else if cfg!(target_arch = "arm") {
+        // mov r7, #173; svc #0; udf #0  (ARM state, little-endian words)
+        &[
+            0xad, 0x70, 0xa0, 0xe3, 0, 0, 0, 0xef, 0xf0, 0x00, 0xf0, 0xe7,
+        ]
+    } else {
+        // s390x: svc 173; an invalid all-zero opcode
+        &[0x0a, 0xad, 0, 0]
+    };
+    assert_eq!(&code[..want.len()], want);
 }
 
 // A test-only trampoline with the wrong syscall number (getpid instead of rt_sigreturn),
@@ -65,6 +84,15 @@ std::arch::global_asm!(
     "ud2",
     options(att_syntax)
 );
+#[cfg(target_arch = "x86")]
+std::arch::global_asm!(
+    ".globl test_broken_restorer",
+    "test_broken_restorer:",
+    "movl $20, %eax",
+    "int $0x80",
+    "ud2",
+    options(att_syntax)
+);
 #[cfg(target_arch = "aarch64")]
 std::arch::global_asm!(
     ".globl test_broken_restorer",
@@ -73,32 +101,52 @@ std::arch::global_asm!(
     "svc #0",
     "udf #0"
 );
+#[cfg(target_arch = "arm")]
+std::arch::global_asm!(
+    ".arm",
+    ".globl test_broken_restorer",
+    "test_broken_restorer:",
+    "mov r7, #20",
+    "svc #0",
+    "udf #0"
+);
+#[cfg(target_arch = "s390x")]
+std::arch::global_asm!(
+    ".globl test_broken_restorer",
+    "test_broken_restorer:",
+    "svc 20",
+    ".short 0"
+);
+// Where the kernel never returns through sa_restorer, any address shows it: a null one.
+#[cfg(any(target_arch = "riscv64", target_arch = "powerpc64"))]
+extern "C" fn test_broken_restorer() {}
 
+#[cfg(not(any(target_arch = "riscv64", target_arch = "powerpc64")))]
 extern "C" {
     fn test_broken_restorer();
 }
 
-extern "C" fn quiet_handler(_: libc::c_int) {}
+extern "C" fn quiet_handler(_: libc::c_int, _: *mut libc::siginfo_t, _: *mut libc::c_void) {}
 
-/// Installs `quiet_handler` for USR1 with the raw call and `restorer`, then raises USR1.
+/// Installs `quiet_handler` for USR1 with the raw call and `restorer` (with `SA_RESTORER`
+/// where the architecture has the field), then raises USR1. `SA_SIGINFO`, as sigchan's: on
+/// i686, arm and s390x a handler without it gets the old non-RT frame, which `rt_sigreturn`
+/// cannot unwind.
 fn raise_with_restorer(restorer: usize) {
     let act = KernelAction {
         handler: quiet_handler as *const () as usize,
-        flags: 0x0400_0000, // SA_RESTORER
+        flags: libc::SA_SIGINFO as u64
+            | if cfg!(target_arch = "riscv64") {
+                0
+            } else {
+                SA_RESTORER
+            },
         restorer,
         mask: 0,
     };
-    // SAFETY: a kernel-layout sigaction with a valid handler and trampoline address.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigaction,
-            libc::SIGUSR1,
-            &act as *const KernelAction,
-            std::ptr::null_mut::<KernelAction>(),
-            8,
-        )
-    };
-    assert_eq!(r, 0);
+    // SAFETY: a valid handler; the restorer is the test's to choose (a broken one is the
+    // point of one test).
+    unsafe { set_kernel_action(libc::SIGUSR1, &act) };
     raise_thread(gettid(), SIGUSR1);
 }
 
@@ -106,6 +154,7 @@ fn raise_with_restorer(restorer: usize) {
 /// process, sigchan's lets it go on. With the read-back test above, a green run on an arch
 /// means sigchan's own trampoline is the one that works there.
 #[test]
+#[cfg(not(any(target_arch = "riscv64", target_arch = "powerpc64")))]
 fn a_broken_restorer_is_caught_and_sigchans_is_not() {
     let out = run_in_child(|| {
         raise_with_restorer(test_broken_restorer as *const () as usize);
@@ -115,6 +164,22 @@ fn a_broken_restorer_is_caught_and_sigchans_is_not() {
     isolated(|| {
         raise_with_restorer(restorer());
         raise_with_restorer(restorer());
+    });
+}
+
+/// riscv64 has no `sa_restorer` at all and powerpc64's kernel ignores it: handlers return
+/// through the vDSO, whatever the action says. A do-nothing function as "restorer" (it would
+/// return into the signal frame's bytes) and a null one change nothing: the process goes on.
+#[test]
+#[cfg(any(target_arch = "riscv64", target_arch = "powerpc64"))]
+fn handlers_return_through_the_kernels_trampoline_whatever_sa_restorer_says() {
+    isolated(|| {
+        raise_with_restorer(test_broken_restorer as *const () as usize);
+        raise_with_restorer(0);
+        assert_eq!(
+            kernel_action(libc::SIGUSR1).handler,
+            quiet_handler as *const () as usize
+        );
     });
 }
 
@@ -245,28 +310,37 @@ fn real_segv_with_segv_ignored_still_dies_instead_of_looping() {
     real_segv_with_original(Some(libc::SIG_IGN));
 }
 
+/// A hardware fault sigchan is notified of still kills by that fault: integer division by
+/// zero (SIGFPE) on x86, where it traps; an undefined instruction (SIGILL) elsewhere.
 #[test]
-fn real_fpe_dies_by_fpe() {
-    #[cfg(target_arch = "x86_64")]
-    let out = run_in_child(|| {
-        let (tx, _rx) = bounded::<Signal>(1);
-        sigchan::notify(&tx, &[sigchan::SIGFPE]).unwrap();
+fn real_fpe_or_ill_dies_by_it() {
+    #[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
+    let (sig, fault) = (libc::SIGFPE, || {
         // SAFETY: deliberately divides by zero in hardware (idiv raises #DE -> SIGFPE).
         unsafe {
             std::arch::asm!("xor edx, edx", "mov eax, 1", "xor ecx, ecx", "idiv ecx", out("eax") _, out("edx") _, out("ecx") _);
         }
     });
-    #[cfg(target_arch = "aarch64")]
-    let out = run_in_child(|| {
-        let (tx, _rx) = bounded::<Signal>(1);
-        sigchan::notify(&tx, &[sigchan::SIGILL]).unwrap();
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+    let (sig, fault) = (libc::SIGILL, || {
         // SAFETY: deliberately executes a permanently undefined instruction -> SIGILL.
-        unsafe { std::arch::asm!("udf #1") };
+        unsafe {
+            #[cfg(any(target_arch = "aarch64", target_arch = "arm"))]
+            std::arch::asm!("udf #1");
+            #[cfg(target_arch = "riscv64")]
+            std::arch::asm!("unimp");
+            #[cfg(target_arch = "powerpc64")]
+            std::arch::asm!(".long 0");
+            #[cfg(target_arch = "s390x")]
+            std::arch::asm!(".short 0");
+        }
     });
-    #[cfg(target_arch = "x86_64")]
-    out.assert_killed_by(libc::SIGFPE);
-    #[cfg(target_arch = "aarch64")]
-    out.assert_killed_by(libc::SIGILL);
+    let out = run_in_child(move || {
+        let (tx, _rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[Signal::new(sig).unwrap()]).unwrap();
+        fault();
+    });
+    out.assert_killed_by(sig);
 }
 
 #[test]

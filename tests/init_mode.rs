@@ -232,14 +232,17 @@ fn signals_aimed_at_a_masked_worker_stay_pending_and_the_alternatives_deliver() 
         let (ptx, prx) = crossbeam_channel::bounded(1);
         let (pk_end, pk_ended) = crossbeam_channel::bounded::<()>(1);
         let pk = std::thread::spawn(move || {
-            // SAFETY: pthread_self of this live thread.
-            ptx.send((unsafe { libc::pthread_self() }, gettid()))
-                .unwrap();
+            ptx.send(gettid()).unwrap();
             let _ = pk_ended.recv();
         });
-        let (pthread, pk_tid) = prx.recv().unwrap();
+        let pk_tid = prx.recv().unwrap();
+        // The pthread_t from std's handle (a pointer on musl, an integer on glibc).
+        let pthread = std::os::unix::thread::JoinHandleExt::as_pthread_t(&pk);
         // SAFETY: the thread waits on pk_ended, alive until pk_end is dropped below.
-        assert_eq!(unsafe { libc::pthread_kill(pthread, libc::SIGUSR2) }, 0);
+        assert_eq!(
+            unsafe { libc::pthread_kill(pthread as libc::pthread_t, libc::SIGUSR2) },
+            0
+        );
         wait_until("USR1 pending on the tgkill'd worker", || {
             pending_on(tid) & bit(SIGUSR1) != 0
         });

@@ -173,3 +173,31 @@ fn arrivals_the_kernel_coalesced_make_one_delivery() {
         assert_eq!(sigchan::stats(SIGUSR2).arrivals, 1);
     });
 }
+
+/// sigchan follows the C library's real-time range, not a fixed one: glibc keeps 32 and 33
+/// for itself (SIGRTMIN 34), musl 32 to 34 (SIGRTMIN 35). Those are refused and left alone;
+/// the first one after them is `SIGRTMIN`, named so, and delivered.
+#[test]
+fn the_real_time_range_is_the_c_librarys() {
+    let first = if cfg!(target_env = "musl") { 35 } else { 34 };
+    assert_eq!(libc::SIGRTMIN(), first);
+    assert_eq!(Signal::rtmin(0).unwrap().as_raw(), first);
+    assert_eq!(Signal::new(first).unwrap().to_string(), "SIGRTMIN");
+    assert_eq!("SIGRTMIN".parse::<Signal>().unwrap().as_raw(), first);
+    isolated(move || {
+        let (tx, rx) = unbounded::<Signal>();
+        for reserved in 32..first {
+            let sig = Signal::new(reserved).unwrap();
+            let before = kernel_action(reserved);
+            assert!(
+                matches!(sigchan::notify(&tx, &[sig]), Err(sigchan::Error::Reserved(s)) if s == sig),
+                "{reserved} must be refused"
+            );
+            assert_eq!(kernel_action(reserved), before, "{reserved} changed");
+        }
+        let rt = Signal::rtmin(0).unwrap();
+        sigchan::notify(&tx, &[rt]).unwrap();
+        raise_process(rt);
+        assert_eq!(expect_signal(&rx, "SIGRTMIN"), rt);
+    });
+}

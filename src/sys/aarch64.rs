@@ -1,17 +1,28 @@
-//! aarch64 system-call instruction and numbers (the generic syscall table).
+//! aarch64: the system-call instruction and numbers (the generic table), and the layout
+//! facts sigchan relies on.
 //!
 //! Arguments go in x0..x3, the number in x8; `svc #0` returns the result in x0, `-4095..=-1`
 //! meaning `-errno`. Nothing here touches errno, so the handler can call these freely.
+//! Numbers: `include/uapi/asm-generic/unistd.h`, checked against libc's `SYS_*` in `mod.rs`.
 
 use core::arch::asm;
 
 pub const RT_SIGACTION: usize = 134;
 pub const RT_SIGPROCMASK: usize = 135;
+pub const RT_SIGRETURN: usize = 139;
 pub const GETPID: usize = 172;
 pub const KILL: usize = 129;
 pub const GETTID: usize = 178;
 pub const FUTEX: usize = 98;
 pub const TGKILL: usize = 131;
+
+/// The kernel honours `SA_RESTORER` (x30 is set to it) and returns through sigchan's
+/// trampoline (`asm/aarch64.S`) instead of the vDSO's.
+pub const RETURN: super::Return = super::Return::Restorer;
+
+/// `offsetof(struct ucontext, uc_sigmask)` in `arch/arm64/include/uapi/asm/ucontext.h`: after
+/// uc_flags, uc_link and uc_stack (8 + 8 + 24).
+pub const UC_SIGMASK_OFFSET: usize = 40;
 
 /// Issues a system call with up to four arguments.
 ///

@@ -4,23 +4,43 @@
 //! Everything here but `pthread.rs` is a direct system call or a fixed kernel fact: no libc
 //! wrapper, no errno, no allocation. That makes each function async-signal-safe (the handler
 //! uses `sigaction_get`/`sigaction_set`, `futex_wake`, `getpid`, `gettid`, `tgkill`, `kill`,
-//! `errno_location` and `ucontext::unblock_on_return`) and keeps glibc's wrappers, which
-//! rewrite masks and install their own restorer, out of the way. Calls that fail return
+//! `errno_location` and `ucontext::unblock_on_return`) and keeps the C library's wrappers,
+//! which rewrite masks and install their own restorer, out of the way. Calls that fail return
 //! `Err(Errno)` (the kernel's `-errno`); `futex_*`, `getpid` and `gettid` cannot fail and
 //! return nothing to check.
 //!
-//! Per-architecture code (the syscall instruction and numbers) lives in `x86_64.rs` /
-//! `aarch64.rs`; `ucontext.rs` holds the one layout the handler edits; `signo.rs` the kernel's
-//! facts about signal numbers; `pthread.rs` the three libc thread calls the runtime needs
-//! (not async-signal-safe, never used by the handler); this file is the same on both.
+//! Per-architecture code lives in one file per architecture (`x86_64.rs`, `aarch64.rs`,
+//! `x86.rs`, `arm.rs`, `riscv64.rs`, `powerpc64.rs`, `s390x.rs`): the syscall instruction and
+//! numbers, how a handler returns (`Return`) and where `uc_sigmask` is. `layout.rs` holds the
+//! kernel's `struct sigaction` and signal set in each architecture's word size and byte order,
+//! with every layout fact checked against libc at compile time; `ucontext.rs` the one frame
+//! field the handler edits; `signo.rs` the kernel's facts about signal numbers; `pthread.rs`
+//! the three libc thread calls the runtime needs (not async-signal-safe, never used by the
+//! handler); this file is the same everywhere.
 
 #[cfg(target_arch = "aarch64")]
 #[path = "aarch64.rs"]
+mod arch;
+#[cfg(target_arch = "arm")]
+#[path = "arm.rs"]
+mod arch;
+#[cfg(target_arch = "powerpc64")]
+#[path = "powerpc64.rs"]
+mod arch;
+#[cfg(target_arch = "riscv64")]
+#[path = "riscv64.rs"]
+mod arch;
+#[cfg(target_arch = "s390x")]
+#[path = "s390x.rs"]
+mod arch;
+#[cfg(target_arch = "x86")]
+#[path = "x86.rs"]
 mod arch;
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]
 mod arch;
 
+mod layout;
 pub mod pthread;
 pub mod restorer;
 pub mod signo;
@@ -28,9 +48,28 @@ pub mod ucontext;
 
 use core::ptr;
 use core::sync::atomic::AtomicU32;
+use layout::{RawSigaction, RawSigset};
 
-/// `SA_RESTORER`: the kernel reads `sa_restorer` (same value on x86_64 and arm64).
-pub const SA_RESTORER: u64 = 0x0400_0000;
+/// How a handler returns to the interrupted code on this architecture.
+#[allow(dead_code)] // each architecture uses one variant
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Return {
+    /// Through `sa_restorer`, sigchan's trampoline from `asm/` (`restorer.rs`).
+    Restorer,
+    /// Through a trampoline the kernel provides (the vDSO's); the ABI has no `SA_RESTORER`, or
+    /// the kernel ignores it.
+    Kernel,
+}
+
+/// How a handler returns here (each architecture's file says why).
+pub const RETURN: Return = arch::RETURN;
+
+/// `SA_RESTORER` (the kernel reads `sa_restorer`; the same value on every architecture that
+/// has it), or 0 where handlers return through the kernel's trampoline.
+pub const SA_RESTORER: u64 = match RETURN {
+    Return::Restorer => 0x0400_0000,
+    Return::Kernel => 0,
+};
 /// The flags every sigchan handler is installed with.
 pub const HANDLER_FLAGS: u64 =
     (libc::SA_SIGINFO | libc::SA_ONSTACK | libc::SA_RESTART) as u64 | SA_RESTORER;
@@ -39,20 +78,23 @@ pub const HANDLER_FLAGS: u64 =
 pub const SIG_DFL: usize = 0;
 pub const SIG_IGN: usize = 1;
 
-/// The kernel's `struct sigaction` (`include/uapi/asm-generic/signal.h`, identical on x86_64):
-/// not glibc's, whose mask is 128 bytes and whose field order differs.
-#[repr(C)]
+/// A disposition as the kernel's `struct sigaction` holds it, in fixed-width fields whatever
+/// the architecture (`layout::RawSigaction` is the kernel's own layout, converted at the
+/// system call): not the C library's, whose mask is 128 bytes and whose field order differs.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelSigaction {
     /// Handler address, or `SIG_DFL` / `SIG_IGN`.
     pub handler: usize,
+    /// `SA_*` flags (an `unsigned long` in the kernel).
     pub flags: u64,
+    /// The return trampoline; always 0 where `RETURN` is `Kernel`.
     pub restorer: usize,
     /// Bit `n - 1` blocks signal `n` while the handler runs.
     pub mask: u64,
 }
 
-/// The kernel's signal set: bit `n - 1` is signal `n`.
+/// A signal set as a value: bit `n - 1` is signal `n` (`layout::RawSigset` is the kernel's
+/// words).
 pub type RawSet = u64;
 
 /// An errno value returned by a failed raw call.
@@ -95,44 +137,43 @@ pub unsafe fn sigaction_set(sig: i32, new: &KernelSigaction) -> Result<KernelSig
 /// # Safety
 /// As for `sigaction_set` when `new` is given.
 unsafe fn rt_sigaction(sig: i32, new: Option<&KernelSigaction>) -> Result<KernelSigaction, Errno> {
-    let mut old = KernelSigaction::default();
-    let new_ptr = new.map_or(ptr::null(), |n| n as *const KernelSigaction);
-    // SAFETY: both pointers are null or point to live KernelSigaction values, the layout the
-    // kernel expects; the set size argument is the kernel's 8-byte sigset. The caller
-    // vouches for the addresses inside `new`.
+    let mut old = RawSigaction::default();
+    let new = new.map(RawSigaction::from);
+    let new_ptr = new
+        .as_ref()
+        .map_or(ptr::null(), |n| n as *const RawSigaction);
+    // SAFETY: both pointers are null or point to live RawSigaction values, the layout the
+    // kernel expects on this architecture; the set size argument is the kernel's 8-byte
+    // sigset. The caller vouches for the addresses inside `new`.
     let ret = unsafe {
         arch::syscall4(
             arch::RT_SIGACTION,
             sig as usize,
             new_ptr as usize,
             &mut old as *mut _ as usize,
-            8,
+            layout::SIGSET_BYTES,
         )
     };
-    check(ret).map(|_| old)
+    check(ret).map(|_| KernelSigaction::from(&old))
 }
 
 /// `rt_sigprocmask(how, set, old)` for the calling thread; returns the previous mask.
 fn sigprocmask(how: i32, set: Option<RawSet>) -> Result<RawSet, Errno> {
-    let mut old: RawSet = 0;
-    let set_val = set.unwrap_or(0);
-    let set_ptr = if set.is_some() {
-        &set_val as *const RawSet
-    } else {
-        ptr::null()
-    };
-    // SAFETY: set_ptr is null or points to a live u64 (the kernel's sigset size, passed as 8);
-    // old is a live u64 the kernel writes.
+    let mut old = RawSigset::default();
+    let set = set.map(RawSigset::from_set);
+    let set_ptr = set.as_ref().map_or(ptr::null(), |s| s as *const RawSigset);
+    // SAFETY: set_ptr is null or points to a live kernel sigset (its size passed as
+    // SIGSET_BYTES); old is a live kernel sigset the kernel writes.
     let ret = unsafe {
         arch::syscall4(
             arch::RT_SIGPROCMASK,
             how as usize,
             set_ptr as usize,
             &mut old as *mut _ as usize,
-            8,
+            layout::SIGSET_BYTES,
         )
     };
-    check(ret).map(|_| old)
+    check(ret).map(|_| old.to_set())
 }
 
 /// Blocks `set` in the calling thread, returning the previous mask.

@@ -1,22 +1,29 @@
-//! The signal-return trampoline from `asm/<arch>.S`, assembled into the crate by rustc.
+//! The signal-return trampoline from `asm/<arch>.S`, assembled into the crate by rustc, on the
+//! architectures whose handlers return through `sa_restorer` (`super::Return::Restorer`).
 //!
-//! `build.rs` points `SIGCHAN_RESTORER_ASM` at the file for the target architecture.
+//! The files are plain assembly (`options(raw)`: no `{}` substitution). `build.rs` points `SIGCHAN_RESTORER_ASM` at the file for the target architecture; riscv64
+//! and powerpc64 have none (their handlers return through the kernel's vDSO trampoline).
 
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
 core::arch::global_asm!(
     include_str!(env!("SIGCHAN_RESTORER_ASM")),
-    options(att_syntax)
+    options(att_syntax, raw)
 );
 
-#[cfg(target_arch = "aarch64")]
-core::arch::global_asm!(include_str!(env!("SIGCHAN_RESTORER_ASM")));
+#[cfg(any(target_arch = "aarch64", target_arch = "arm", target_arch = "s390x"))]
+core::arch::global_asm!(include_str!(env!("SIGCHAN_RESTORER_ASM")), options(raw));
 
+#[cfg(not(any(target_arch = "riscv64", target_arch = "powerpc64")))]
 extern "C" {
     /// Executes `rt_sigreturn`; only ever entered by the kernel as a handler's return address.
     fn sigchan_sigaction_restorer();
 }
 
-/// The address installed as `sa_restorer` for every sigchan handler.
+/// The address installed as `sa_restorer` for every sigchan handler: 0 where the kernel
+/// provides the return path.
 pub fn address() -> usize {
-    sigchan_sigaction_restorer as *const () as usize
+    #[cfg(not(any(target_arch = "riscv64", target_arch = "powerpc64")))]
+    return sigchan_sigaction_restorer as *const () as usize;
+    #[cfg(any(target_arch = "riscv64", target_arch = "powerpc64"))]
+    return 0;
 }

@@ -2,19 +2,12 @@
 //! back when the handler returns (`uc_sigmask` of the `ucontext_t` passed as the third
 //! argument of an `SA_SIGINFO` handler).
 //!
-//! Its first 8 bytes are the kernel's 64-bit signal set, bit `n - 1` for signal `n`, on
-//! x86_64 and aarch64 alike (glibc pads the field to 128 bytes to keep that layout); the
-//! offsets below are the kernel's `struct ucontext` on each architecture, checked against
-//! libc's definition at compile time.
+//! It starts with the kernel's 64-bit signal set as `unsigned long` words (the C library pads
+//! the field to 128 bytes and keeps that start); its offset is each architecture's
+//! `UC_SIGMASK_OFFSET`, checked against libc's `ucontext_t` at compile time (`layout.rs`).
 
-use libc::c_void;
-
-#[cfg(target_arch = "x86_64")]
-const UC_SIGMASK_OFFSET: usize = 296;
-#[cfg(target_arch = "aarch64")]
-const UC_SIGMASK_OFFSET: usize = 40;
-
-const _: () = assert!(core::mem::offset_of!(libc::ucontext_t, uc_sigmask) == UC_SIGMASK_OFFSET);
+use super::arch::UC_SIGMASK_OFFSET;
+use libc::{c_ulong, c_void};
 
 /// Clears `sig` from the mask the kernel restores when the handler owning `ctx` returns, so
 /// a signal queued to this thread meanwhile is acted on at once.
@@ -26,10 +19,39 @@ pub unsafe fn unblock_on_return(ctx: *mut c_void, sig: i32) {
     if ctx.is_null() {
         return;
     }
-    // SAFETY: per the contract, ctx is the live frame's ucontext; the mask's first word is
-    // the kernel's 64-bit set at UC_SIGMASK_OFFSET (checked above), aligned to 8.
+    let bit = (sig - 1) as usize;
+    let bits = c_ulong::BITS as usize;
+    // SAFETY: per the contract, ctx is the live frame's ucontext; the mask's words start at
+    // UC_SIGMASK_OFFSET, aligned to a word (both checked in layout.rs), and bit / bits is 0 or
+    // 1, inside the 64-bit set.
     unsafe {
-        let mask = (ctx as *mut u8).add(UC_SIGMASK_OFFSET) as *mut u64;
-        *mask &= !(1u64 << (sig - 1));
+        let words = (ctx as *mut u8).add(UC_SIGMASK_OFFSET) as *mut c_ulong;
+        *words.add(bit / bits) &= !(1 << (bit % bits));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clears_exactly_the_signal_in_libcs_view_of_the_frame() {
+        for sig in [1, 2, 31, 32, 33, 34, 63, 64] {
+            // SAFETY: a zeroed ucontext_t is valid plain data; every bit of its mask is then
+            // set by hand (the C library's sigfillset leaves out its own reserved signals).
+            let mut uc: libc::ucontext_t = unsafe { core::mem::zeroed() };
+            // SAFETY: uc_sigmask is a live sigset_t, plain data.
+            unsafe { core::ptr::write_bytes(&mut uc.uc_sigmask, 0xff, 1) };
+            // SAFETY: a ucontext_t-sized frame; sig is in 1..=64.
+            unsafe { unblock_on_return(&mut uc as *mut _ as *mut c_void, sig) };
+            for other in 1..=64 {
+                // SAFETY: reading a live sigset_t.
+                let member = unsafe { libc::sigismember(&uc.uc_sigmask, other) };
+                if member == -1 {
+                    continue; // reserved by the C library
+                }
+                assert_eq!(member == 0, other == sig, "after clearing {sig}: {other}");
+            }
+        }
     }
 }

@@ -1,18 +1,28 @@
-//! x86_64 system-call instruction and numbers.
+//! x86_64: the system-call instruction and numbers, and the layout facts sigchan relies on.
 //!
 //! Arguments go in rdi, rsi, rdx, r10; the number in rax; `syscall` clobbers rcx and r11.
 //! The result comes back in rax, `-4095..=-1` meaning `-errno`. Nothing here touches errno, so
-//! the handler can call these freely.
+//! the handler can call these freely. Numbers: `arch/x86/entry/syscalls/syscall_64.tbl`,
+//! checked against libc's `SYS_*` in `mod.rs`.
 
 use core::arch::asm;
 
 pub const RT_SIGACTION: usize = 13;
 pub const RT_SIGPROCMASK: usize = 14;
+pub const RT_SIGRETURN: usize = 15;
 pub const GETPID: usize = 39;
 pub const KILL: usize = 62;
 pub const GETTID: usize = 186;
 pub const FUTEX: usize = 202;
 pub const TGKILL: usize = 234;
+
+/// The kernel honours `SA_RESTORER` and returns through sigchan's trampoline
+/// (`asm/x86_64.S`); there is no vDSO fallback on x86_64.
+pub const RETURN: super::Return = super::Return::Restorer;
+
+/// `offsetof(struct ucontext, uc_sigmask)` in `arch/x86/include/uapi/asm/ucontext.h`: after
+/// uc_flags, uc_link, uc_stack (8 + 8 + 24) and the 256-byte `struct sigcontext`.
+pub const UC_SIGMASK_OFFSET: usize = 296;
 
 /// Issues a system call with up to four arguments.
 ///

@@ -223,9 +223,16 @@ pub fn spawn_forked(f: impl FnOnce()) -> i32 {
 /// `clone` syscall with only SIGCHLD as its exit signal is `fork` on every architecture
 /// (aarch64 has no `fork` syscall). Returns 0 in the child, as `fork` does.
 pub fn raw_fork_syscall() -> i32 {
+    let flags = libc::SIGCHLD as libc::c_long;
+    // s390x takes the stack first and the flags second (the kernel's CLONE_BACKWARDS2).
+    let (a0, a1) = if cfg!(target_arch = "s390x") {
+        (0, flags)
+    } else {
+        (flags, 0)
+    };
     // SAFETY: clone without CLONE_VM gives the child a copy of the address space, like
     // fork; null stack and tls pointers keep the caller's.
-    unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) as i32 }
+    unsafe { libc::syscall(libc::SYS_clone, a0, a1, 0, 0, 0) as i32 }
 }
 
 /// `spawn_forked` through `raw_fork_syscall`.
@@ -308,30 +315,103 @@ pub fn expect_signal<T: std::fmt::Debug>(rx: &Receiver<T>, what: &str) -> T {
         .unwrap_or_else(|e| panic!("{what}: no signal within {RECV:?} ({e})"))
 }
 
-/// The kernel's `struct sigaction`, read back with the raw syscall.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+/// A disposition as the kernel's `struct sigaction` holds it, in fixed-width fields.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct KernelAction {
     pub handler: usize,
     pub flags: u64,
+    /// Always 0 on riscv64, whose `struct sigaction` has no such field.
     pub restorer: usize,
     pub mask: u64,
 }
 
-pub fn kernel_action(sig: i32) -> KernelAction {
-    let mut old = KernelAction::default();
-    // SAFETY: null new action (query only), old points to a kernel-layout struct, size 8.
+/// The kernel's own layout of `struct sigaction` on this architecture, written here from the
+/// kernel's headers independently of `src/sys/layout.rs`: handler, `unsigned long` flags,
+/// `sa_restorer` (not on riscv64), then the 64-bit set in `unsigned long` words.
+#[repr(C)]
+#[derive(Default)]
+struct RawKernelAction {
+    handler: usize,
+    flags: libc::c_ulong,
+    #[cfg(not(target_arch = "riscv64"))]
+    restorer: usize,
+    mask: [libc::c_ulong; 64 / libc::c_ulong::BITS as usize],
+}
+
+const WORD: usize = libc::c_ulong::BITS as usize;
+
+/// A kernel word as a 64-bit value (`unsigned long` is 32 bits on i686 and armv7).
+#[allow(clippy::useless_conversion)]
+fn widen(w: libc::c_ulong) -> u64 {
+    u64::from(w)
+}
+
+impl RawKernelAction {
+    fn from(a: &KernelAction) -> Self {
+        let mut mask = [0; 64 / WORD];
+        for (i, w) in mask.iter_mut().enumerate() {
+            *w = (a.mask >> (i * WORD)) as libc::c_ulong;
+        }
+        RawKernelAction {
+            handler: a.handler,
+            flags: a.flags as libc::c_ulong,
+            #[cfg(not(target_arch = "riscv64"))]
+            restorer: a.restorer,
+            mask,
+        }
+    }
+
+    fn to_action(&self) -> KernelAction {
+        KernelAction {
+            handler: self.handler,
+            flags: widen(self.flags),
+            #[cfg(not(target_arch = "riscv64"))]
+            restorer: self.restorer,
+            #[cfg(target_arch = "riscv64")]
+            restorer: 0,
+            mask: self
+                .mask
+                .iter()
+                .enumerate()
+                .fold(0, |m, (i, &w)| m | widen(w) << (i * WORD)),
+        }
+    }
+}
+
+/// `rt_sigaction` with the kernel's layout: installs `new` (if any), returns the old action.
+fn raw_sigaction(sig: i32, new: Option<&KernelAction>) -> KernelAction {
+    let new = new.map(RawKernelAction::from);
+    let new_ptr = new
+        .as_ref()
+        .map_or(std::ptr::null(), |n| n as *const RawKernelAction);
+    let mut old = RawKernelAction::default();
+    // SAFETY: null or a live kernel-layout new action, a live old one, size 8 (the kernel's
+    // set); a new action's handler and restorer are the caller's to vouch for.
     let r = unsafe {
         libc::syscall(
             libc::SYS_rt_sigaction,
             sig,
-            std::ptr::null::<KernelAction>(),
-            &mut old as *mut KernelAction,
+            new_ptr,
+            &mut old as *mut RawKernelAction,
             8,
         )
     };
-    assert_eq!(r, 0);
-    old
+    assert_eq!(r, 0, "rt_sigaction({sig})");
+    old.to_action()
+}
+
+/// The kernel's current action for `sig`, read with the raw syscall.
+pub fn kernel_action(sig: i32) -> KernelAction {
+    raw_sigaction(sig, None)
+}
+
+/// Installs `act` with the raw syscall, bypassing the C library.
+///
+/// # Safety
+/// `act.handler` is `SIG_DFL`, `SIG_IGN` or a function for its flags; with `SA_RESTORER`,
+/// `act.restorer` is code the kernel may return through.
+pub unsafe fn set_kernel_action(sig: i32, act: &KernelAction) {
+    raw_sigaction(sig, Some(act));
 }
 
 /// Sets a disposition with libc (as another library or the parent process would).
