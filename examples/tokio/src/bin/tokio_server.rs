@@ -102,6 +102,10 @@ async fn serve() -> Result<(), Box<dyn std::error::Error>> {
                 served += u64::from(matches!(done, Ok(Ok(()))));
             }
             sig = shutdown.triggered() => {
+                // Requests that finished but were not joined yet are not in flight.
+                while let Some(done) = requests.try_join_next() {
+                    served += u64::from(matches!(done, Ok(Ok(()))));
+                }
                 println!("draining after {}, {} in flight", sig.map_or("stop".into(), |s| s.to_string()), requests.len());
                 break;
             }
