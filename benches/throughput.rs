@@ -5,7 +5,7 @@
 //!   the receiver saw and how much the kernel and sigchan coalesced;
 //! - `notify+stop`, `ignore+reset`: the cost of the calls.
 //!
-//! Each group runs in a process of its own (signal state is process-wide), like latency.rs,
+//! Each group runs in a process of its own (signal state is process-wide), like latency/main.rs,
 //! with every thread pinned to CPU 0 (unpinned, each wake-up of a thread on the other vCPU
 //! costs ~30 us here and hides what sigchan itself costs), except the storm, which needs
 //! both cores for its two senders.

@@ -1,66 +1,44 @@
-// Go's os/signal round trip, measured the way benches/latency.rs measures the Rust variants:
-// kill(getpid(), SIGUSR1) in the sending goroutine until the signal comes out of the channel
-// in a receiving goroutine, with a pause between rounds so the receiver is asleep when each
-// round starts. Unlike the Rust harness, the sender blocks on a channel instead of spinning
-// with Gosched: with one P (pinned), a spinning goroutine delays the runtime's handoff of the
-// woken signal goroutine by milliseconds, which would measure the harness, not os/signal.
-// Writes one nanosecond figure per round to the file named by the first argument and prints
-// p50/p90/p99. Run pinned with `taskset -c 0` (benches/go/run.sh does both placements).
+// Go's os/signal as a receiving process for benches/latency (the sender is the bench, another
+// process): signal.Notify into a channel, a goroutine receiving from it, and the main
+// goroutine idle. It maps the page the bench passes as the first argument (four uint64
+// words: arrivals, arrival time, armed, ready; benches/latency/shared.rs) and records each
+// arrival the moment it comes out of the channel, with the runtime's CLOCK_MONOTONIC clock
+// (the vDSO's, as the Rust receivers use), then wakes the sender's futex.
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/signal"
-	"sort"
-	"strconv"
 	"sync/atomic"
 	"syscall"
-	"time"
+	"unsafe"
 )
 
-var base = time.Now()
-
-func nowNs() int64 { return int64(time.Since(base)) }
+//go:linkname nanotime runtime.nanotime
+func nanotime() int64
 
 func main() {
-	out := os.Args[1]
-	rounds := 100000
-	if len(os.Args) > 2 {
-		rounds, _ = strconv.Atoi(os.Args[2])
-	}
-	var arrivedAt atomic.Int64
-	c := make(chan os.Signal, 1)
-	done := make(chan struct{})
-	signal.Notify(c, syscall.SIGUSR1)
-	go func() {
-		for range c {
-			arrivedAt.Store(nowNs())
-			done <- struct{}{}
-		}
-	}()
-	pid := syscall.Getpid()
-	samples := make([]int64, 0, rounds)
-	for i := 0; i < rounds; i++ {
-		time.Sleep(30 * time.Microsecond)
-		t0 := nowNs()
-		syscall.Kill(pid, syscall.SIGUSR1)
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			panic("signal lost")
-		}
-		samples = append(samples, arrivedAt.Load()-t0)
-	}
-	f, err := os.Create(out)
+	f, err := os.OpenFile(os.Args[1], os.O_RDWR, 0)
 	if err != nil {
 		panic(err)
 	}
-	for _, s := range samples {
-		fmt.Fprintln(f, s)
+	mem, err := syscall.Mmap(int(f.Fd()), 0, 4096, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_SHARED)
+	if err != nil {
+		panic(err)
 	}
-	f.Close()
-	sort.Slice(samples, func(i, j int) bool { return samples[i] < samples[j] })
-	q := func(p float64) float64 { return float64(samples[int(p*float64(len(samples)-1))]) / 1000 }
-	fmt.Printf("go os/signal: p50 %.2f us, p90 %.2f us, p99 %.2f us (%d rounds)\n", q(0.5), q(0.9), q(0.99), len(samples))
+	words := (*[4]uint64)(unsafe.Pointer(&mem[0]))
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, syscall.SIGUSR1)
+	go func() {
+		for range c {
+			atomic.StoreUint64(&words[1], uint64(nanotime()))
+			atomic.AddUint64(&words[2], 1)
+			atomic.AddUint64(&words[0], 1)
+			// Wake the sender, asleep on the count's low half (FUTEX_WAKE, shared).
+			syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&words[0])), 1, 1, 0, 0, 0)
+		}
+	}()
+	atomic.StoreUint64(&words[2], 1)
+	atomic.StoreUint64(&words[3], 1)
+	select {}
 }

@@ -150,17 +150,24 @@ fn run(dispatch: Dispatch) {
         sys::pthread::current_stack(),
         sys::pthread::current_alt_stack(),
     );
+    // The last ticket acknowledged by this thread: only a cycle that saw a newer request
+    // takes the lock again to acknowledge it (one lock per cycle in the common case).
+    let mut acked = 0;
     loop {
-        let ticket = lock(&CONTROL).requested;
+        let (ticket, unblocked) = {
+            let c = lock(&CONTROL);
+            (c.requested, c.unblocked)
+        };
         // A panic here is a sigchan bug (user code is contained in `Deferred`); the thread
         // still lives on, or every later call would hang.
-        let _ = std::panic::catch_unwind(|| cycle(dispatch));
-        {
+        let _ = std::panic::catch_unwind(|| cycle_with(dispatch, unblocked));
+        if ticket > acked {
             let mut c = lock(&CONTROL);
             if c.acknowledged < ticket {
                 c.acknowledged = ticket;
                 ACKED.notify_all();
             }
+            acked = ticket;
         }
         QUEUE.wait();
     }
@@ -169,6 +176,11 @@ fn run(dispatch: Dispatch) {
 /// Steps 1 and 2 of a cycle: apply the requested mask, deliver what is pending.
 fn cycle(dispatch: Dispatch) {
     let unblocked = lock(&CONTROL).unblocked;
+    cycle_with(dispatch, unblocked);
+}
+
+/// `cycle` with the mask already read under the control lock.
+fn cycle_with(dispatch: Dispatch, unblocked: u64) {
     if APPLIED.with(Cell::get) != Some(unblocked) {
         // Synchronous and reserved signals are never in `blockable`, so stay unblocked.
         let _ = sys::mask_set(blockable() & !unblocked);
