@@ -21,6 +21,9 @@
 //! figure per round) and `cost-<layout>-<variant>.txt`, read by `benches/report.py`.
 //! `--quick` (CI) runs few rounds; filter arguments run only the variants containing one.
 
+// The clock sigchan-init's probe and benchmark use: one definition in the workspace.
+#[path = "../../init/examples/support/monotonic.rs"]
+mod monotonic;
 mod procstat;
 mod receivers;
 mod sender;

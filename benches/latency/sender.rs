@@ -6,8 +6,9 @@
 //! sleeps on a futex until the signal has come out (`ARRIVALS`); the latency is the receiver's arrival
 //! time minus the send time, both `CLOCK_MONOTONIC`.
 
+use super::monotonic::monotonic_ns;
 use super::procstat::{snapshot, ThreadCost};
-use super::shared::{now_ns, Shared, ARMED, ARRIVED_AT, HANDLER_TID, PROBE};
+use super::shared::{Shared, ARMED, ARRIVED_AT, HANDLER_TID, PROBE};
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
@@ -56,7 +57,7 @@ impl Sender {
                 std::thread::yield_now();
             }
         }
-        let t0 = now_ns();
+        let t0 = monotonic_ns();
         // SAFETY: kill with the receiver's pid and a valid signal.
         assert_eq!(unsafe { libc::kill(self.pid, libc::SIGUSR1) }, 0, "kill");
         self.sent += 1;

@@ -12,6 +12,7 @@
 //! - `PROBE`: set by the sender while it wants to know which thread ran the handler;
 //! - `HANDLER_TID`: then written by a probe handler the mechanism chains to (`receivers.rs`).
 
+use super::monotonic::monotonic_ns;
 use std::fs::OpenOptions;
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 
@@ -69,7 +70,7 @@ impl Shared {
     /// sleeps on the count's low half meanwhile (after the time was taken: the wake is not
     /// in the latency). `rearm`: also ready for the next one.
     pub fn arrived(&self, rearm: bool) {
-        self.set(ARRIVED_AT, now_ns());
+        self.set(ARRIVED_AT, monotonic_ns());
         if rearm {
             self.0[ARMED].fetch_add(1, SeqCst);
         }
@@ -109,15 +110,4 @@ impl Shared {
         };
         self.get(ARRIVALS) >= n
     }
-}
-
-/// `CLOCK_MONOTONIC` in nanoseconds (the vDSO's, no system call).
-pub fn now_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: a valid clock id and a live timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }

@@ -3,18 +3,11 @@
 //!
 //! Arguments go in x0..x3, the number in x8; `svc #0` returns the result in x0, `-4095..=-1`
 //! meaning `-errno`. Nothing here touches errno, so the handler can call these freely.
-//! Numbers: `include/uapi/asm-generic/unistd.h`, checked against libc's `SYS_*` in `mod.rs`.
+//! Numbers: the generic table (`asm_generic.rs`).
 
 use core::arch::asm;
 
-pub const RT_SIGACTION: usize = 134;
-pub const RT_SIGPROCMASK: usize = 135;
-pub const RT_SIGRETURN: usize = 139;
-pub const GETPID: usize = 172;
-pub const KILL: usize = 129;
-pub const GETTID: usize = 178;
-pub const FUTEX: usize = 98;
-pub const TGKILL: usize = 131;
+pub use super::asm_generic::*;
 
 /// The kernel honours `SA_RESTORER` (x30 is set to it) and returns through sigchan's
 /// trampoline (`asm/aarch64.S`) instead of the vDSO's.

@@ -5,7 +5,7 @@
 //! `-4095..=-1` meaning `-errno`. r7 is free in ARM state (the frame pointer is r11); Thumb
 //! targets, where r7 is the frame pointer, are refused by `build.rs`. Nothing here touches
 //! errno, so the handler can call these freely. Numbers: `arch/arm/tools/syscall.tbl`,
-//! checked against libc's `SYS_*` in `mod.rs`.
+//! checked against libc's `SYS_*` in `layout.rs`.
 
 use core::arch::asm;
 

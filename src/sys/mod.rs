@@ -11,7 +11,8 @@
 //!
 //! Per-architecture code lives in one file per architecture (`x86_64.rs`, `aarch64.rs`,
 //! `x86.rs`, `arm.rs`, `riscv64.rs`, `powerpc64.rs`, `s390x.rs`): the syscall instruction and
-//! numbers, how a handler returns (`Return`) and where `uc_sigmask` is. `layout.rs` holds the
+//! numbers (aarch64 and riscv64 take theirs from the kernel's generic table,
+//! `asm_generic.rs`), how a handler returns (`Return`) and where `uc_sigmask` is. `layout.rs` holds the
 //! kernel's `struct sigaction` and signal set in each architecture's word size and byte order,
 //! with every layout fact checked against libc at compile time; `ucontext.rs` the one frame
 //! field the handler edits; `signo.rs` the kernel's facts about signal numbers; `pthread.rs`
@@ -40,6 +41,8 @@ mod arch;
 #[path = "x86_64.rs"]
 mod arch;
 
+#[cfg(any(target_arch = "aarch64", target_arch = "riscv64"))]
+mod asm_generic;
 mod layout;
 pub mod pthread;
 pub mod restorer;

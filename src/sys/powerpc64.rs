@@ -6,7 +6,7 @@
 //! overflow bit of cr0 and leaves the *positive* errno in r3. `syscall4` turns that into the
 //! `-errno` convention the rest of `sys` expects. The kernel may change r0, r4..r12, ctr, xer
 //! and cr0. Nothing here touches errno, so the handler can call these freely. Numbers:
-//! `arch/powerpc/kernel/syscalls/syscall.tbl`, checked against libc's `SYS_*` in `mod.rs`.
+//! `arch/powerpc/kernel/syscalls/syscall.tbl`, checked against libc's `SYS_*` in `layout.rs`.
 
 use core::arch::asm;
 

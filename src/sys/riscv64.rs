@@ -3,19 +3,11 @@
 //!
 //! `ecall` takes the number in a7 and arguments in a0..a3; the result comes back in a0,
 //! `-4095..=-1` meaning `-errno`. Nothing here touches errno, so the handler can call these
-//! freely. Numbers: `include/uapi/asm-generic/unistd.h`, checked against libc's `SYS_*` in
-//! `mod.rs`.
+//! freely. Numbers: the generic table (`asm_generic.rs`).
 
 use core::arch::asm;
 
-pub const RT_SIGACTION: usize = 134;
-pub const RT_SIGPROCMASK: usize = 135;
-pub const RT_SIGRETURN: usize = 139;
-pub const GETPID: usize = 172;
-pub const KILL: usize = 129;
-pub const GETTID: usize = 178;
-pub const FUTEX: usize = 98;
-pub const TGKILL: usize = 131;
+pub use super::asm_generic::*;
 
 /// The RISC-V ABI has no `SA_RESTORER`: `struct sigaction` has no `sa_restorer` field and
 /// the kernel always sets ra to the vDSO's `__vdso_rt_sigreturn` (`arch/riscv/kernel/

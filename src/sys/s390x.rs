@@ -4,7 +4,7 @@
 //! `svc 0` takes the number in r1 and arguments in r2..r5; the result comes back in r2,
 //! `-4095..=-1` meaning `-errno`. Nothing here touches errno, so the handler can call these
 //! freely. Numbers: `arch/s390/kernel/syscalls/syscall.tbl`, checked against libc's `SYS_*`
-//! in `mod.rs`.
+//! in `layout.rs`.
 //!
 //! Byte order: the kernel's signal set is one 64-bit `unsigned long` here, so signal `n` is
 //! bit `n - 1` of its value, as on the little-endian targets; `sys` only ever handles masks

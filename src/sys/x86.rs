@@ -5,7 +5,7 @@
 //! back in eax, `-4095..=-1` meaning `-errno`. LLVM reserves esi on x86 (a base pointer), so
 //! the fourth argument is swapped into it around the instruction, as rustix does. Nothing
 //! here touches errno, so the handler can call these freely. Numbers:
-//! `arch/x86/entry/syscalls/syscall_32.tbl`, checked against libc's `SYS_*` in `mod.rs`.
+//! `arch/x86/entry/syscalls/syscall_32.tbl`, checked against libc's `SYS_*` in `layout.rs`.
 
 use core::arch::asm;
 

@@ -3,7 +3,7 @@
 //! Arguments go in rdi, rsi, rdx, r10; the number in rax; `syscall` clobbers rcx and r11.
 //! The result comes back in rax, `-4095..=-1` meaning `-errno`. Nothing here touches errno, so
 //! the handler can call these freely. Numbers: `arch/x86/entry/syscalls/syscall_64.tbl`,
-//! checked against libc's `SYS_*` in `mod.rs`.
+//! checked against libc's `SYS_*` in `layout.rs`.
 
 use core::arch::asm;
 

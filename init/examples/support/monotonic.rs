@@ -1,5 +1,6 @@
 //! CLOCK_MONOTONIC in nanoseconds, the clock the probe stamps its handler with and the
-//! benchmark starts its rounds with (shared by `examples/probe.rs` and `benches/versus.rs`).
+//! benchmark starts its rounds with (shared by `examples/probe.rs`, `benches/versus.rs` and
+//! the workspace's latency benchmark, `benches/latency/`).
 
 /// CLOCK_MONOTONIC now, in nanoseconds. Async-signal-safe.
 pub fn monotonic_ns() -> u64 {

@@ -1,0 +1,12 @@
+//! The system-call numbers of the kernel's generic table (`include/uapi/asm-generic/unistd.h`),
+//! which the newer ports (aarch64, riscv64) use as they are. Checked against libc's `SYS_*`
+//! on each in `layout.rs`.
+
+pub const RT_SIGACTION: usize = 134;
+pub const RT_SIGPROCMASK: usize = 135;
+pub const RT_SIGRETURN: usize = 139;
+pub const GETPID: usize = 172;
+pub const KILL: usize = 129;
+pub const GETTID: usize = 178;
+pub const FUTEX: usize = 98;
+pub const TGKILL: usize = 131;
