@@ -90,7 +90,8 @@ pub struct KernelSigaction {
     pub handler: usize,
     /// `SA_*` flags (an `unsigned long` in the kernel).
     pub flags: u64,
-    /// The return trampoline; always 0 where `RETURN` is `Kernel`.
+    /// The return trampoline: sigchan's own actions set 0 where `RETURN` is `Kernel`; on
+    /// riscv64, which has no such field, it always reads 0.
     pub restorer: usize,
     /// Bit `n - 1` blocks signal `n` while the handler runs.
     pub mask: u64,
