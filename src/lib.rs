@@ -1,7 +1,8 @@
 //! # sigchan
 //!
-//! A POSIX signal runtime for Linux (x86_64 and aarch64) built the way Go's runtime does it,
-//! with Go's `os/signal` API on [crossbeam channels](crossbeam_channel).
+//! A POSIX signal runtime for Linux (x86_64, aarch64, i686, armv7, riscv64, powerpc64le and
+//! s390x; glibc and musl) built the way Go's runtime does it, with Go's `os/signal` API on
+//! [crossbeam channels](crossbeam_channel).
 //!
 //! ```no_run
 //! use sigchan::channel::bounded; // crossbeam-channel, re-exported: one version for both
