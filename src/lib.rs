@@ -419,15 +419,11 @@ pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
 /// on another thread: only that thread can take it. `SIGPIPE`, which a write to a broken pipe
 /// raises on the writing thread, is not blocked for this reason.
 ///
-/// # Errors
-/// [`Error::TooLate`] if other threads already run that do not block these signals
-/// (counted from `/proc/self/task`; without `/proc` the check is skipped): they would keep
-/// taking them, so the mode would hold only for threads started later. Nothing has changed
-/// then. A helper thread that already blocks every signal `init` blocks does not count. With tokio, call `init`
-/// before building the runtime, so not inside `#[tokio::main]`:
+/// With tokio, call `init` before building the runtime, so not inside `#[tokio::main]`
+/// (the compiled version of this is `examples/tokio/src/bin/tokio_server.rs`; here it is not
+/// compiled, as it needs tokio's `rt-multi-thread`, which sigchan does not depend on):
 ///
-/// ```no_run
-/// // With tokio's `rt-multi-thread` feature.
+/// ```ignore
 /// fn main() -> Result<(), Box<dyn std::error::Error>> {
 ///     sigchan::init()?;
 ///     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
@@ -435,6 +431,12 @@ pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
 ///     Ok(())
 /// }
 /// ```
+///
+/// # Errors
+/// [`Error::TooLate`] if other threads already run that do not block these signals
+/// (counted from `/proc/self/task`; without `/proc` the check is skipped): they would keep
+/// taking them, so the mode would hold only for threads started later. Nothing has changed
+/// then. A helper thread that already blocks every signal `init` blocks does not count.
 ///
 /// [`Error::Os`] if the signal thread cannot be started.
 pub fn init() -> Result<(), Error> {
