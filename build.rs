@@ -49,6 +49,8 @@ fn main() {
     }
     println!("cargo:rerun-if-changed={}", asm.display());
     println!("cargo:rustc-env=SIGCHAN_RESTORER_ASM={}", asm.display());
+    // `src/sys/restorer.rs` assembles and exports the trampoline under this cfg.
+    println!("cargo:rustc-cfg=sigchan_restorer");
 }
 
 /// Whether sigchan has a raw layer for `arch`, and why not.
