@@ -91,9 +91,11 @@ impl From<&RawSigaction> for KernelSigaction {
 const _: () = assert!(size_of::<RawSigset>() == SIGSET_BYTES && WORDS * WORD_BITS == 64);
 // `struct sigaction`: two or three words, then the set, with no padding (on armv7 a u64 mask
 // would be 8-aligned and leave a hole; words avoid it).
-const SIGACTION_WORDS: usize = if cfg!(target_arch = "riscv64") { 2 } else { 3 };
-const _: () =
-    assert!(size_of::<RawSigaction>() == SIGACTION_WORDS * size_of::<c_ulong>() + SIGSET_BYTES);
+const _: () = assert!(
+    size_of::<RawSigaction>()
+        == (if cfg!(target_arch = "riscv64") { 2 } else { 3 }) * size_of::<c_ulong>()
+            + SIGSET_BYTES
+);
 const _: () = assert!(size_of::<usize>() == size_of::<c_ulong>());
 // The one frame field the handler edits: where libc's ucontext_t keeps the mask (the C
 // library's `sigset_t` is longer, but starts with the kernel's words).
