@@ -17,7 +17,11 @@ daemon_pid=
 stop_daemon() {
     if [ -n "$daemon_pid" ]; then
         kill "$daemon_pid" 2>/dev/null || true
-        for _ in $(seq 100); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+        # Until it is gone: a daemon still shutting down would answer the next one's socket
+        # checks (seen once in CI: the restarted daemon's --init-path "not taken").
+        for _ in $(seq 300); do kill -0 "$daemon_pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$daemon_pid" 2>/dev/null || true
+        wait "$daemon_pid" 2>/dev/null || true
         daemon_pid=
     fi
 }
@@ -69,7 +73,12 @@ read -r t_none code_none < <(stop_time noinit)
 read -r t_tini code_tini < <(stop_time dockerinit --init)
 stop_daemon
 start_daemon --init-path="$init_bin"
-docker info 2>/dev/null | grep -q "Init Binary: $init_bin" || { echo "dockerd did not take --init-path"; exit 1; }
+took=no
+for _ in $(seq 100); do
+    docker info 2>/dev/null | grep -q "Init Binary: $init_bin" && { took=yes; break; }
+    sleep 0.1
+done
+[ "$took" = yes ] || { docker info 2>&1 | grep -i init; cat "$work/dockerd.log" | tail -20; echo "dockerd did not take --init-path"; exit 1; }
 read -r t_ours code_ours < <(stop_time ours --init)
 
 echo "docker stop of sh -c 'sleep 1000' (Docker's default stop timeout, 10 s):"
