@@ -9,9 +9,8 @@ use core::arch::asm;
 
 pub use super::asm_generic::*;
 
-/// The kernel honours `SA_RESTORER` (x30 is set to it) and returns through sigchan's
-/// trampoline (`asm/aarch64.S`) instead of the vDSO's.
-pub const RETURN: super::Return = super::Return::Restorer;
+// How handlers return here: the kernel honours `SA_RESTORER` (x30 is set to it) and returns
+// through sigchan's trampoline (`asm/aarch64.S`) instead of the vDSO's.
 
 /// `offsetof(struct ucontext, uc_sigmask)` in `arch/arm64/include/uapi/asm/ucontext.h`: after
 /// uc_flags, uc_link and uc_stack (8 + 8 + 24).

@@ -20,9 +20,8 @@ pub const GETTID: usize = 224;
 pub const FUTEX: usize = 240;
 pub const TGKILL: usize = 268;
 
-/// The kernel honours `SA_RESTORER` (lr is set to it) and returns through sigchan's
-/// trampoline (`asm/arm.S`), instead of the sigpage's.
-pub const RETURN: super::Return = super::Return::Restorer;
+// How handlers return here: the kernel honours `SA_RESTORER` (lr is set to it) and returns
+// through sigchan's trampoline (`asm/arm.S`), instead of the sigpage's.
 
 /// `offsetof(struct ucontext, uc_sigmask)` in `arch/arm/include/asm/ucontext.h`: after
 /// uc_flags, uc_link, uc_stack (4 + 4 + 12) and the 84-byte `struct sigcontext`.

@@ -12,8 +12,9 @@
 //! Per-architecture code lives in one file per architecture (`x86_64.rs`, `aarch64.rs`,
 //! `x86.rs`, `arm.rs`, `riscv64.rs`, `powerpc64.rs`, `s390x.rs`): the syscall instruction and
 //! numbers (aarch64 and riscv64 take theirs from the kernel's generic table,
-//! `asm_generic.rs`), how a handler returns (`Return`) and where `uc_sigmask` is. `layout.rs` holds the
-//! kernel's `struct sigaction` and signal set in each architecture's word size and byte order,
+//! `asm_generic.rs`), why a handler returns the way it does there, and where `uc_sigmask`
+//! is. `layout.rs` holds the kernel's `struct sigaction` and signal set in each
+//! architecture's word size and byte order,
 //! with every layout fact checked against libc at compile time; `ucontext.rs` the one frame
 //! field the handler edits; `signo.rs` the kernel's facts about signal numbers; `pthread.rs`
 //! the three libc thread calls the runtime needs (not async-signal-safe, never used by the
@@ -54,7 +55,6 @@ use core::sync::atomic::AtomicU32;
 use layout::{RawSigaction, RawSigset};
 
 /// How a handler returns to the interrupted code on this architecture.
-#[allow(dead_code)] // each architecture uses one variant
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Return {
     /// Through `sa_restorer`, sigchan's trampoline from `asm/` (`restorer.rs`).
@@ -64,8 +64,13 @@ pub enum Return {
     Kernel,
 }
 
-/// How a handler returns here (each architecture's file says why).
-pub const RETURN: Return = arch::RETURN;
+/// How a handler returns here: decided once, by `build.rs` (`cfg(sigchan_restorer)` where
+/// `asm/` has a trampoline); each architecture's file says why.
+pub const RETURN: Return = if cfg!(sigchan_restorer) {
+    Return::Restorer
+} else {
+    Return::Kernel
+};
 
 /// `SA_RESTORER` (the kernel reads `sa_restorer`; the same value on every architecture that
 /// has it), or 0 where handlers return through the kernel's trampoline.

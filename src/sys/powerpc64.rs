@@ -21,11 +21,11 @@ pub const GETTID: usize = 207;
 pub const FUTEX: usize = 221;
 pub const TGKILL: usize = 250;
 
-/// powerpc's `struct sigaction` has an `sa_restorer` field, but the kernel never reads it: a
-/// 64-bit handler always returns to the vDSO's `__kernel_sigtramp_rt64` (or, without a vDSO,
-/// to a trampoline the kernel writes into the signal frame), `arch/powerpc/kernel/
-/// signal_64.c`. sigchan installs no restorer here; `tests/handler.rs` shows one is ignored.
-pub const RETURN: super::Return = super::Return::Kernel;
+// How handlers return here: powerpc's `struct sigaction` has an `sa_restorer` field, but the
+// kernel never reads it: a 64-bit handler always returns to the vDSO's `__kernel_sigtramp_rt64`
+// (or, without a vDSO, to a trampoline the kernel writes into the signal frame),
+// `arch/powerpc/kernel/signal_64.c`. sigchan installs no restorer here; `tests/handler.rs`
+// shows one is ignored.
 
 /// `offsetof(struct ucontext, uc_sigmask)` in `arch/powerpc/include/uapi/asm/ucontext.h` on
 /// 64-bit: after uc_flags, uc_link and uc_stack (8 + 8 + 24).
@@ -39,10 +39,10 @@ pub const UC_SIGMASK_OFFSET: usize = 40;
 #[inline(always)]
 pub unsafe fn syscall4(nr: usize, a0: usize, a1: usize, a2: usize, a3: usize) -> isize {
     let ret: isize;
-    // SAFETY: the caller vouches for the arguments; the asm follows the powerpc64 Linux
-    // syscall ABI (r0 = number, r3..r6 = arguments, result in r3, cr0.SO set on failure with
-    // a positive errno, which `neg` turns into -errno) and declares every register the kernel
-    // may change.
+    // The asm follows the powerpc64 Linux syscall ABI: r0 = number, r3..r6 = arguments,
+    // result in r3, cr0.SO set on failure with a positive errno, which `neg` turns into -errno.
+    // SAFETY: the caller vouches for the arguments; every register the kernel may change is
+    // declared.
     unsafe {
         asm!(
             "sc",

@@ -3,9 +3,8 @@
 //!
 //! The files are plain assembly (`options(raw)`: no `{}` substitution). `build.rs` points
 //! `SIGCHAN_RESTORER_ASM` at the file for the target architecture and sets
-//! `cfg(sigchan_restorer)`; riscv64 and powerpc64 have none (their handlers return through
-//! the kernel's vDSO trampoline). That choice and each architecture's `RETURN` must agree:
-//! checked at the end of this file.
+//! `cfg(sigchan_restorer)`, from which `super::RETURN` follows; riscv64 and powerpc64 have
+//! none (their handlers return through the kernel's vDSO trampoline).
 
 #[cfg(all(sigchan_restorer, any(target_arch = "x86_64", target_arch = "x86")))]
 core::arch::global_asm!(
@@ -33,8 +32,3 @@ pub fn address() -> usize {
     #[cfg(not(sigchan_restorer))]
     return 0;
 }
-
-const _: () = assert!(
-    matches!(super::RETURN, super::Return::Restorer) == cfg!(sigchan_restorer),
-    "build.rs's restorer choice and the architecture's RETURN disagree"
-);

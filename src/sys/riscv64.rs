@@ -9,10 +9,10 @@ use core::arch::asm;
 
 pub use super::asm_generic::*;
 
-/// The RISC-V ABI has no `SA_RESTORER`: `struct sigaction` has no `sa_restorer` field and
-/// the kernel always sets ra to the vDSO's `__vdso_rt_sigreturn` (`arch/riscv/kernel/
-/// signal.c`), which issues `rt_sigreturn` (139). There is no trampoline of sigchan's here.
-pub const RETURN: super::Return = super::Return::Kernel;
+// How handlers return here: the RISC-V ABI has no `SA_RESTORER`: `struct sigaction` has no
+// `sa_restorer` field and the kernel always sets ra to the vDSO's `__vdso_rt_sigreturn`
+// (`arch/riscv/kernel/signal.c`), which issues `rt_sigreturn` (139). There is no trampoline of
+// sigchan's here.
 
 /// `offsetof(struct ucontext, uc_sigmask)` in `arch/riscv/include/uapi/asm/ucontext.h`: after
 /// uc_flags, uc_link and uc_stack (8 + 8 + 24).

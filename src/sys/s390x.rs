@@ -23,9 +23,9 @@ pub const GETTID: usize = 236;
 pub const FUTEX: usize = 238;
 pub const TGKILL: usize = 241;
 
-/// The kernel honours `SA_RESTORER` (r14 is set to it, `arch/s390/kernel/signal.c`) and
-/// returns through sigchan's trampoline (`asm/s390x.S`) instead of the vDSO's.
-pub const RETURN: super::Return = super::Return::Restorer;
+// How handlers return here: the kernel honours `SA_RESTORER` (r14 is set to it,
+// `arch/s390/kernel/signal.c`) and returns through sigchan's trampoline (`asm/s390x.S`) instead
+// of the vDSO's.
 
 /// `offsetof(struct ucontext, uc_sigmask)` in `arch/s390/include/uapi/asm/ucontext.h`: after
 /// uc_flags, uc_link, uc_stack (8 + 8 + 24) and the 344-byte `_sigregs`.

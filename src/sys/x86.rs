@@ -20,9 +20,9 @@ pub const GETTID: usize = 224;
 pub const FUTEX: usize = 240;
 pub const TGKILL: usize = 270;
 
-/// The kernel honours `SA_RESTORER` (pushed as the handler's return address) and returns
-/// through sigchan's trampoline (`asm/x86.S`) instead of the vDSO's `__kernel_rt_sigreturn`.
-pub const RETURN: super::Return = super::Return::Restorer;
+// How handlers return here: the kernel honours `SA_RESTORER` (pushed as the handler's return
+// address) and returns through sigchan's trampoline (`asm/x86.S`) instead of the vDSO's
+// `__kernel_rt_sigreturn`.
 
 /// `offsetof(struct ucontext, uc_sigmask)` in `arch/x86/include/uapi/asm/ucontext.h` on i386:
 /// after uc_flags, uc_link, uc_stack (4 + 4 + 12) and the 88-byte 32-bit `struct sigcontext`.

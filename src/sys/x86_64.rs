@@ -18,9 +18,8 @@ pub const GETTID: usize = 186;
 pub const FUTEX: usize = 202;
 pub const TGKILL: usize = 234;
 
-/// The kernel honours `SA_RESTORER` and returns through sigchan's trampoline
-/// (`asm/x86_64.S`); there is no vDSO fallback on x86_64.
-pub const RETURN: super::Return = super::Return::Restorer;
+// How handlers return here: the kernel honours `SA_RESTORER` and returns through sigchan's
+// trampoline (`asm/x86_64.S`); there is no vDSO fallback on x86_64.
 
 /// `offsetof(struct ucontext, uc_sigmask)` in `arch/x86/include/uapi/asm/ucontext.h`: after
 /// uc_flags, uc_link, uc_stack (8 + 8 + 24) and the 256-byte `struct sigcontext`.
