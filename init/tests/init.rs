@@ -469,7 +469,11 @@ fn as_pid_1_it_reaps_a_burst_of_orphans_and_term_reaches_a_plain_application() {
         .filter(|l| l.contains("reaped orphan pid"))
         .collect();
     assert_eq!(reaped.len(), 1000, "each orphan once");
-    assert!(reaped.iter().all(|l| l.ends_with(": exited 0")));
+    let odd: Vec<_> = reaped
+        .iter()
+        .filter(|l| !l.ends_with(": exited 0"))
+        .collect();
+    assert!(odd.is_empty(), "orphans that did not exit 0: {odd:?}");
     assert!(zombies_of(pid1).is_empty(), "{:?}", zombies_of(pid1));
     kill(pid1, libc::SIGUSR1);
     assert_eq!(run.wait(HANG).code(), Some(0));
