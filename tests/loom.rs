@@ -25,7 +25,7 @@ mod ring;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
-use queue::{Arrival, Queue, Sent};
+use queue::{Arrival, Queue, Sent, Unwanted};
 use record::Record;
 use ring::Ring;
 
@@ -145,8 +145,31 @@ struct Control {
 /// the stopping list), never dropped; one it saw unwanted takes the original action.
 #[test]
 fn stop_racing_a_handler_never_loses_the_signal() {
-    model("stop_racing_a_handler_never_loses_the_signal", || {
+    stop_model("stop_racing_a_handler_never_loses_the_signal", false);
+}
+
+/// The same on an info channel (`notify_info`), which receives origin records only, never
+/// bare pending bits (the registry's `deliver_all`): a handler that saw the signal wanted
+/// must have recorded its origin. Fails if the info interest is withdrawn before `wanted` is
+/// cleared and its senders are seen out (queue invariant 6): the handler then sets the bit
+/// alone, which reaches nobody.
+#[test]
+fn stop_on_an_info_channel_racing_a_handler_never_loses_the_signal() {
+    stop_model(
+        "stop_on_an_info_channel_racing_a_handler_never_loses_the_signal",
+        true,
+    );
+}
+
+/// The stop model on a plain (`info == false`) or info channel, the registry's steps in its
+/// order: under its lock the channel moves to the stopping list, the signal is disabled
+/// and, for an info channel, its origin withdrawn; then `wait_quiet` and the barrier.
+fn stop_model(name: &'static str, info: bool) {
+    model(name, move || {
         let q = Arc::new(Q::new());
+        if info {
+            q.want_info(A);
+        }
         q.enable(A);
         let reg = Arc::new(Mutex::new(Registry {
             subscribed: true,
@@ -174,7 +197,11 @@ fn stop_racing_a_handler_never_loses_the_signal() {
             );
             thread::spawn(move || loop {
                 let ticket = ctl.0.lock().unwrap().requested;
-                if q.drain().signals & A != 0 {
+                let drained = q.drain();
+                let bit = drained.signals & A != 0;
+                let records = drained.filter(|a| matches!(a, Arrival::Origin(_))).count();
+                // A plain channel takes the bit; an info channel only records.
+                if (!info && bit) || (info && records > 0) {
                     let r = reg.lock().unwrap();
                     if r.subscribed || r.stopping {
                         assert!(!stop_returned.load(SeqCst), "delivered after stop returned");
@@ -182,6 +209,10 @@ fn stop_racing_a_handler_never_loses_the_signal() {
                     } else {
                         lost.fetch_add(1, SeqCst);
                     }
+                } else if bit {
+                    // A bit with no record: nobody takes it, and the handler did not take
+                    // the original action either.
+                    lost.fetch_add(1, SeqCst);
                 }
                 {
                     let mut c = ctl.0.lock().unwrap();
@@ -210,7 +241,10 @@ fn stop_racing_a_handler_never_loses_the_signal() {
                     let mut r = reg.lock().unwrap();
                     r.subscribed = false;
                     r.stopping = true;
-                    q.disable(A);
+                    q.disable(A, Unwanted::Original);
+                    if info {
+                        q.withdraw_info(A);
+                    }
                 }
                 q.wait_quiet();
                 let ticket = {
@@ -243,7 +277,11 @@ fn stop_racing_a_handler_never_loses_the_signal() {
         match sent {
             // The handler takes the original action itself.
             Sent::NotWanted => assert_eq!(delivered.load(SeqCst), 0),
-            _ => assert_eq!(delivered.load(SeqCst), 1, "queued but not delivered"),
+            _ => assert_eq!(
+                delivered.load(SeqCst),
+                1,
+                "queued but not delivered: {sent:?}"
+            ),
         }
     });
 }
@@ -256,7 +294,7 @@ fn disable_then_wait_quiet_excludes_late_senders() {
         let q = Arc::new(Q::new());
         q.enable(A);
         let senders = spawn_senders(&q, &[A, A]);
-        q.disable(A);
+        q.disable(A, Unwanted::Original);
         q.wait_quiet();
         let at_quiet = q.drain().signals;
         let results: Vec<Sent> = senders.into_iter().map(|s| s.join().unwrap()).collect();
@@ -290,6 +328,33 @@ fn enable_racing_a_sender() {
     });
 }
 
+/// `notify` of a signal that `ignore` took, racing a handler that read `wanted` before the
+/// `enable`: the arrival is queued or dropped as ignored, never given the original action
+/// (which for SIGINT would kill the process). Fails if `enable` ends the ignore without
+/// seeing out such senders first (queue invariant 6).
+#[test]
+fn notify_after_ignore_racing_a_handler_queues_or_ignores() {
+    model(
+        "notify_after_ignore_racing_a_handler_queues_or_ignores",
+        || {
+            let q = Arc::new(Q::new());
+            q.enable(A);
+            q.disable(A, Unwanted::Ignored);
+            let sender = {
+                let q = q.clone();
+                thread::spawn(move || q.send(A, &rec(0), false))
+            };
+            q.enable(A);
+            let sent = sender.join().unwrap();
+            assert!(
+                matches!(sent, Sent::Queued | Sent::Ignored),
+                "{sent:?}: the original action during notify after ignore"
+            );
+            assert_eq!(q.drain().signals == A, sent == Sent::Queued);
+        },
+    );
+}
+
 /// Two handlers record the origin of the same signal while the receiver drains (queue
 /// invariant 5). With room for both, every record comes out once, even when the second bit
 /// coalesces or the receiver meets a claimed slot not yet published: the bit set after
@@ -298,7 +363,7 @@ fn enable_racing_a_sender() {
 fn recorded_arrivals_are_each_delivered_once() {
     model("recorded_arrivals_are_each_delivered_once", || {
         let q = Arc::new(Q::new());
-        q.want_info(A, true);
+        q.want_info(A);
         q.enable(A);
         let senders = spawn_senders(&q, &[A, A]);
         let mut values = Vec::new();
@@ -329,7 +394,7 @@ fn recorded_arrivals_are_each_delivered_once() {
 fn a_full_ring_turns_the_origin_into_a_lost_mark() {
     model("a_full_ring_turns_the_origin_into_a_lost_mark", || {
         let q = Arc::new(Queue::<1>::new());
-        q.want_info(A, true);
+        q.want_info(A);
         q.enable(A);
         let senders: Vec<_> = (0..2)
             .map(|i| {

@@ -33,6 +33,56 @@ fn stop_racing_kill_thousands_of_times() {
     eprintln!("stress: {done} stop/kill rounds, 0 lost, {defaults} took the default action");
 }
 
+/// The same on info channels (`notify_info`), whose stopping channel receives origin records
+/// only: a handler racing `stop` must record the origin of what it queues.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn stop_racing_kill_on_info_channels_thousands_of_times() {
+    let (done, defaults) = stop_racing_kill_with::<sigchan::SigInfo>(
+        env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize,
+        |tx| sigchan::notify_info(tx, &[sigchan::SIGINT]).unwrap(),
+    );
+    eprintln!("stress: {done} stop/kill rounds on info channels, 0 lost, {defaults} took the default action");
+}
+
+/// `ignore` and `notify` of SIGINT in turn on one thread while another sends SIGINT without
+/// pause: at every moment the signal is either subscribed or ignored, so the process must
+/// never take its default action (die). A handler that read `wanted` during the ignore and
+/// the ignore's end after the `notify` (queue invariant 6) would have killed it.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn notify_racing_ignore_never_takes_the_default_action() {
+    let rounds = env_or("SIGCHAN_STRESS_ROUNDS", 1000);
+    let out = run_in_child(move || {
+        let (tx, rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[sigchan::SIGINT]).unwrap();
+        let done = Arc::new(AtomicBool::new(false));
+        let sender = {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut sent = 0u64;
+                while !done.load(Relaxed) {
+                    raise_process(sigchan::SIGINT);
+                    sent += 1;
+                }
+                sent
+            })
+        };
+        for _ in 0..rounds {
+            sigchan::ignore(&[sigchan::SIGINT]).unwrap();
+            sigchan::notify(&tx, &[sigchan::SIGINT]).unwrap();
+        }
+        done.store(true, Relaxed);
+        let sent = sender.join().unwrap();
+        write_stderr(&format!(
+            "stress: {rounds} ignore/notify rounds, {sent} SIGINTs sent, {} delivered, none fatal\n",
+            rx.try_iter().count()
+        ));
+    });
+    out.assert_success();
+    eprint!("{}", out.stderr);
+}
+
 /// Storms from threads and another process while other threads churn notify/stop on fresh
 /// channels: no deadlock (the child's deadline), no panic, no delivery after stop returns,
 /// and the signal sent after the storm still arrives.

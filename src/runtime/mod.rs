@@ -16,5 +16,8 @@ pub(crate) mod sink;
 /// Locks a std mutex, ignoring poison: sigchan's critical sections restore their invariants
 /// before anything that can panic, and a signal runtime must keep working after a panic.
 pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    let guard = m.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    // A protocol step: the window-widening build delays here (`sync::jitter`).
+    crate::sigctx::sync::jitter();
+    guard
 }

@@ -9,7 +9,8 @@ use super::init_mask;
 use super::lock;
 use super::signal_thread::{self, ForkHold};
 use super::sink::{Delivered, Sink};
-use crate::sigctx::queue::Arrival;
+use crate::sigctx::queue::{Arrival, Unwanted};
+use crate::sigctx::sync::jitter;
 use crate::sigctx::{handler, original, SigDrain, QUEUE};
 use crate::sys::signo::TABLE_LEN as N;
 use crate::sys::{self, KernelSigaction, SIG_IGN};
@@ -104,7 +105,6 @@ impl Registry {
         let i = sig.as_raw() as usize;
         let entry = handler::entry_address();
         let foreign = self.foreign(sig)?;
-        original::set_ignore_fallback(sig.bit(), false);
         QUEUE.enable(sig.bit());
         match foreign {
             Some(f) if self.installed[i] == Some(entry) && is_function(f.handler) => {}
@@ -114,6 +114,7 @@ impl Registry {
                 }
                 // SAFETY: sigchan's own handler and restorer (`handler::action`).
                 unsafe { sys::sigaction_set(sig.as_raw(), &handler::action())? };
+                jitter();
                 self.installed[i] = Some(entry);
             }
         }
@@ -130,8 +131,13 @@ impl Registry {
         self.save_original(sig)?;
         let i = sig.as_raw() as usize;
         let bit = sig.bit();
-        original::set_ignore_fallback(bit, to == GiveBack::Ignore);
-        QUEUE.disable(bit);
+        QUEUE.disable(
+            bit,
+            match to {
+                GiveBack::Ignore => Unwanted::Ignored,
+                GiveBack::Original => Unwanted::Original,
+            },
+        );
         let act = match to {
             GiveBack::Ignore => KernelSigaction {
                 handler: SIG_IGN,
@@ -150,6 +156,7 @@ impl Registry {
         // SAFETY: SIG_IGN, SIG_DFL, or the action the kernel reported for this signal
         // before sigchan replaced it, given back as it was.
         unsafe { sys::sigaction_set(sig.as_raw(), &act)? };
+        jitter();
         self.installed[i] = Some(act.handler);
         Ok(())
     }
@@ -164,7 +171,7 @@ impl Registry {
         for i in 1..N {
             let bit = 1u64 << (i - 1);
             if self.info_refs[i] > 0 {
-                QUEUE.want_info(bit, true);
+                QUEUE.want_info(bit);
             }
             if self.refs[i] > 0 {
                 QUEUE.enable(bit);
@@ -199,7 +206,7 @@ impl Registry {
         if info {
             self.info_refs[i] += 1;
             if self.info_refs[i] == 1 {
-                QUEUE.want_info(sig.bit(), true);
+                QUEUE.want_info(sig.bit());
             }
         }
         self.refs[i] += 1;
@@ -209,20 +216,35 @@ impl Registry {
         Ok(())
     }
 
-    /// Counts one subscriber of `sig` less; the last one gives the disposition back.
-    fn drop_ref(&mut self, sig: Signal, info: bool) -> Result<(), Error> {
+    /// Counts one subscriber of `sig` less; the last one gives the disposition back. Returns
+    /// the signal's bit if that was its last info subscriber: the caller withdraws the info
+    /// interest once every signal is released (`withdraw_info`), never before.
+    fn drop_ref(&mut self, sig: Signal, info: bool) -> Result<u64, Error> {
         let i = sig.as_raw() as usize;
+        let mut last_info = 0;
         if info {
             self.info_refs[i] -= 1;
             if self.info_refs[i] == 0 {
-                QUEUE.want_info(sig.bit(), false);
+                last_info = sig.bit();
             }
         }
         self.refs[i] -= 1;
         if self.refs[i] == 0 {
             self.release(sig, GiveBack::Original)?;
         }
-        Ok(())
+        Ok(last_info)
+    }
+
+    /// Stops recording the origins of `bits`, whose last info subscribers left. After the
+    /// `release` of those nobody wants any more, never before: a handler that saw the signal
+    /// wanted must also see its origin wanted, or the stopping info channel, which gets
+    /// records only, would miss it (sigqueue invariant 6). Those re-subscribed meanwhile
+    /// keep it.
+    fn withdraw_info(&self, bits: u64) {
+        let still = (1..N)
+            .filter(|&i| self.info_refs[i] > 0)
+            .fold(0, |m, i| m | 1u64 << (i - 1));
+        QUEUE.withdraw_info(bits & !still);
     }
 
     /// Removes `sigs` from every subscriber; each affected channel goes on the stopping
@@ -246,11 +268,17 @@ impl Registry {
                 i += 1;
             }
         }
+        let mut info = 0;
         for sig in sigs {
-            self.refs[sig.as_raw() as usize] = 0;
-            self.info_refs[sig.as_raw() as usize] = 0;
+            let i = sig.as_raw() as usize;
+            if self.info_refs[i] > 0 {
+                info |= sig.bit();
+            }
+            self.refs[i] = 0;
+            self.info_refs[i] = 0;
             self.release(sig, to)?;
         }
+        self.withdraw_info(info);
         self.publish_mask();
         Ok(ids)
     }
@@ -258,9 +286,11 @@ impl Registry {
     fn unsubscribe(&mut self, pos: usize) -> Result<Subscriber, Error> {
         let sub = self.subs.swap_remove(pos);
         let info = sub.sink.wants_info();
+        let mut last_info = 0;
         for sig in sub.set {
-            self.drop_ref(sig, info)?;
+            last_info |= self.drop_ref(sig, info)?;
         }
+        self.withdraw_info(last_info);
         self.publish_mask();
         Ok(sub)
     }

@@ -61,13 +61,15 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     // fork handlers (raw `fork` syscall, `clone`) inherited the wanted bits but no thread,
     // and a queued signal would wait there for nobody.
     if !on_signal_thread && receiver::owner_pid() != sys::getpid() {
-        original_action(sig, bit, info, ctx);
+        original_action(sig, info, ctx);
         return;
     }
     // SAFETY: info is the kernel's siginfo_t for this delivery (or null).
     let rec = unsafe { Record::from_siginfo(sig, code, info) };
     match QUEUE.send(bit, &rec, on_signal_thread) {
-        Sent::NotWanted => original_action(sig, bit, info, ctx),
+        Sent::NotWanted => original_action(sig, info, ctx),
+        // `ignore` raced this arrival: dropped, as asked.
+        Sent::Ignored => {}
         sent => {
             counters::count_arrival(sig as usize, sent);
             // Chain to a handler installed before sigchan. A fault handler (Rust's stack
@@ -105,8 +107,8 @@ fn call_original_function(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) ->
 /// Unless another library's handler, installed over sigchan's, called this one as the
 /// previous handler in its chain: that library handles the signal, and the process must not
 /// die of a signal someone still wants.
-fn original_action(sig: c_int, bit: u64, info: *mut siginfo_t, ctx: *mut c_void) {
-    if original::ignore_fallback(bit) || called_by_a_newer_handler(sig) {
+fn original_action(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
+    if called_by_a_newer_handler(sig) {
         return;
     }
     if call_original_function(sig, info, ctx) {

@@ -20,10 +20,6 @@ static FLAGS: [AtomicU64; TABLE_LEN] = [const { AtomicU64::new(0) }; TABLE_LEN];
 static RESTORER: [AtomicUsize; TABLE_LEN] = [const { AtomicUsize::new(0) }; TABLE_LEN];
 static MASK: [AtomicU64; TABLE_LEN] = [const { AtomicU64::new(0) }; TABLE_LEN];
 
-/// Bit `n - 1` set while `ignore(n)` is removing signal `n`: a handler racing it then drops
-/// the signal, as the user asked, instead of taking the original action.
-static IGNORE_FALLBACK: AtomicU64 = AtomicU64::new(0);
-
 /// Records `act` as the action of `sig` to fall back to. Registry only, under its lock.
 pub(crate) fn save(sig: i32, act: &KernelSigaction) {
     let i = sig as usize;
@@ -56,18 +52,4 @@ pub(crate) fn handler(sig: i32) -> usize {
 /// The saved flags of `sig`; read after `handler`. Async-signal-safe, as `handler`.
 pub(crate) fn flags(sig: i32) -> u64 {
     FLAGS.get(sig as usize).map_or(0, |f| f.load(Relaxed))
-}
-
-/// Turns the ignore fallback of the signals in `bits` on or off. Registry only.
-pub(crate) fn set_ignore_fallback(bits: u64, on: bool) {
-    if on {
-        IGNORE_FALLBACK.fetch_or(bits, Release);
-    } else {
-        IGNORE_FALLBACK.fetch_and(!bits, Release);
-    }
-}
-
-/// True while `ignore` is removing the signal of `bit`. Async-signal-safe.
-pub(crate) fn ignore_fallback(bit: u64) -> bool {
-    IGNORE_FALLBACK.load(Acquire) & bit != 0
 }

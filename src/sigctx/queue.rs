@@ -11,10 +11,13 @@
 //! - `delivering`: low 16 bits count senders inside `send`; high 16 bits count threads in
 //!   `wait_quiet` (the stop protocol). `quiet` is an epoch bumped when the count falls to zero
 //!   while someone waits, and the futex word those waiters sleep on.
-//! - `info_wanted`: the subset of `wanted` whose subscribers want each arrival's origin;
-//!   for these a sender also pushes a record into `ring` (see `ring.rs`), or, when the ring
-//!   is full, counts the arrival in `lost_count` and sets the signal's bit in `lost` (a hint
-//!   of which counts to take), so every arrival whose origin was lost is accounted for.
+//! - `info_wanted`: the signals whose subscribers (or stopping channels) want each
+//!   arrival's origin; for these a sender that finds the signal wanted also pushes a record
+//!   into `ring` (see `ring.rs`), or, when the ring is full, counts the arrival in
+//!   `lost_count` and sets the signal's bit in `lost` (a hint of which counts to take), so
+//!   every arrival whose origin was lost is accounted for.
+//! - `ignoring`: the signals `ignore` took from their subscribers: a sender that finds such a
+//!   signal unwanted drops it (`Sent::Ignored`) instead of taking its original action.
 //!
 //! Invariants:
 //! 1. A bit is set in `pending` only by a sender that saw it in `wanted` after incrementing
@@ -38,6 +41,15 @@
 //!    invariant 2 brings the receiver round for it: no wake-up of its own is needed, even
 //!    when the bit coalesced, or when the receiver stopped at a claimed slot whose record was
 //!    not yet published (its sender's `fetch_or` comes after it publishes).
+//! 6. A sender reads `wanted` first and the word that qualifies its answer second
+//!    (`info_wanted` when wanted, `ignoring` when not), both inside its `delivering` count:
+//!    two words read apart. So a qualifier changes only after `wanted` has changed and a
+//!    `wait_quiet` has seen out every sender that read the old `wanted`: `withdraw_info`
+//!    clears `info_wanted` after the `disable` of its signals, and `enable` clears `ignoring`
+//!    after setting the bit. (Setting a qualifier goes first instead: `want_info` before
+//!    `enable`, `ignoring` before the bit is cleared.) A sender therefore never sees a
+//!    signal wanted without the origin its stopping info channel needs, nor sees it unwanted
+//!    without the `ignore` that made it so.
 //!
 //! Every decision rests on a read-modify-write (which reads the latest value and
 //! synchronizes with the RMW before it), never on a plain load alone: the argument then
@@ -55,11 +67,22 @@ const SENDING: u32 = 2;
 const COUNT_MASK: u32 = 0xffff;
 const WAITER: u32 = 0x1_0000;
 
+/// What a sender does with a signal nobody wants (`Queue::disable`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Unwanted {
+    /// Its original action.
+    Original,
+    /// Nothing: `ignore` took it.
+    Ignored,
+}
+
 /// What `send` did with a signal.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Sent {
     /// Nobody wants the signal: the caller must take its original action.
     NotWanted,
+    /// Nobody wants the signal because `ignore` took it: the caller drops it.
+    Ignored,
     /// Newly queued; the receiver will deliver it.
     Queued,
     /// Already pending: coalesced into the earlier arrival.
@@ -146,6 +169,7 @@ pub(crate) struct Queue<const CAP: usize> {
     pending: AtomicU64,
     wanted: AtomicU64,
     info_wanted: AtomicU64,
+    ignoring: AtomicU64,
     lost: AtomicU64,
     lost_count: [AtomicU32; SIGNALS],
     state: Futex,
@@ -161,6 +185,7 @@ impl<const CAP: usize> Queue<CAP> {
                 pending: AtomicU64::new(0),
                 wanted: AtomicU64::new(0),
                 info_wanted: AtomicU64::new(0),
+                ignoring: AtomicU64::new(0),
                 lost: AtomicU64::new(0),
                 lost_count: atomic_array![AtomicU32::new(0); SIGNALS],
                 state: Futex::new(IDLE),
@@ -182,7 +207,12 @@ impl<const CAP: usize> Queue<CAP> {
         // happens-before our load of `wanted`, which then sees the bit cleared.
         self.delivering.fetch_add(1, SeqCst);
         let sent = if self.wanted.load(SeqCst) & bit == 0 {
-            Sent::NotWanted
+            // Invariant 6: `ignoring` is read inside the count, like `info_wanted` below.
+            if self.ignoring.load(SeqCst) & bit == 0 {
+                Sent::NotWanted
+            } else {
+                Sent::Ignored
+            }
         } else {
             // Record first, bit second (invariant 5).
             let recorded = if self.info_wanted.load(SeqCst) & bit == 0 {
@@ -324,23 +354,45 @@ impl<const CAP: usize> Queue<CAP> {
         }
     }
 
-    pub(crate) fn enable(&self, bit: u64) {
-        self.wanted.fetch_or(bit, SeqCst);
-    }
-
-    /// Also record the origin of each arrival of `bit` (or stop: `on == false`). Set before
-    /// `enable`, so a signal wanted by an info subscriber only is recorded from the start.
-    pub(crate) fn want_info(&self, bit: u64, on: bool) {
-        if on {
-            self.info_wanted.fetch_or(bit, SeqCst);
-        } else {
-            self.info_wanted.fetch_and(!bit, SeqCst);
+    /// A first subscriber of the signals in `bits`: senders queue them from now on. Ends
+    /// an `ignore` of them once no sender can still be reading `wanted` from before this
+    /// call (invariant 6): until then, one that saw them unwanted drops them as ignored.
+    pub(crate) fn enable(&self, bits: u64) {
+        self.wanted.fetch_or(bits, SeqCst);
+        // A read-modify-write: the latest value (the registry serialises its callers).
+        if self.ignoring.fetch_or(0, SeqCst) & bits != 0 {
+            self.wait_quiet();
+            self.ignoring.fetch_and(!bits, SeqCst);
         }
     }
 
-    pub(crate) fn disable(&self, bit: u64) {
-        self.wanted.fetch_and(!bit, SeqCst);
-        self.info_wanted.fetch_and(!bit, SeqCst);
+    /// Also record the origin of each arrival of the signals in `bits`. Call it before
+    /// `enable`, so a signal wanted by an info subscriber only is recorded from the start.
+    pub(crate) fn want_info(&self, bits: u64) {
+        self.info_wanted.fetch_or(bits, SeqCst);
+    }
+
+    /// The last subscriber of the signals in `bits` left: senders no longer queue them, and
+    /// from now on drop them (`then == Unwanted::Ignored`) or take their original action.
+    /// Their origins are still recorded until `withdraw_info` (invariant 6).
+    pub(crate) fn disable(&self, bits: u64, then: Unwanted) {
+        match then {
+            Unwanted::Ignored => self.ignoring.fetch_or(bits, SeqCst),
+            Unwanted::Original => self.ignoring.fetch_and(!bits, SeqCst),
+        };
+        self.wanted.fetch_and(!bits, SeqCst);
+    }
+
+    /// Stops recording origins of the signals in `bits`: their last info subscriber left,
+    /// and the `disable` of those of them nobody wants any more was called before. Waits
+    /// until every sender that may have read `wanted` before that `disable` has finished
+    /// (invariant 6), so each of those recorded its origin for the stopping info channels.
+    pub(crate) fn withdraw_info(&self, bits: u64) {
+        if bits == 0 {
+            return;
+        }
+        self.wait_quiet();
+        self.info_wanted.fetch_and(!bits, SeqCst);
     }
 
     #[cfg(test)]
@@ -435,9 +487,35 @@ mod tests {
     fn disable_clears_only_its_bit() {
         let q = Q::new();
         q.enable(0b11);
-        q.disable(0b01);
+        q.disable(0b01, Unwanted::Original);
         assert_eq!(q.wanted(), 0b10);
         assert_eq!(send(&q, 0b01), Sent::NotWanted);
+    }
+
+    #[test]
+    fn an_ignored_signal_is_dropped_until_enabled_again() {
+        let q = Q::new();
+        q.enable(0b11);
+        q.disable(0b11, Unwanted::Ignored);
+        assert_eq!(send(&q, 0b01), Sent::Ignored);
+        q.enable(0b01);
+        assert_eq!(send(&q, 0b01), Sent::Queued);
+        assert_eq!(send(&q, 0b10), Sent::Ignored, "still ignored");
+        q.disable(0b11, Unwanted::Original);
+        assert_eq!(send(&q, 0b10), Sent::NotWanted);
+    }
+
+    #[test]
+    fn origins_are_recorded_after_disable_until_withdrawn() {
+        let q = Q::new();
+        q.want_info(0b1);
+        q.enable(0b1);
+        q.disable(0b1, Unwanted::Original);
+        assert_eq!(send(&q, 0b1), Sent::NotWanted);
+        q.enable(0b1);
+        assert_eq!(send(&q, 0b1), Sent::Recorded { coalesced: false });
+        q.withdraw_info(0b1);
+        assert_eq!(send(&q, 0b1), Sent::Coalesced, "wanted, no longer recorded");
     }
 
     #[test]
@@ -468,7 +546,7 @@ mod tests {
     #[test]
     fn info_signals_are_recorded_until_the_ring_is_full_then_marked_lost() {
         let q = Q::new();
-        q.want_info(0b10, true);
+        q.want_info(0b10);
         q.enable(0b11);
         let rec = |v| Record {
             signo: 2,
@@ -504,7 +582,7 @@ mod tests {
             arrivals: 3,
         });
         assert_eq!(got, want);
-        q.disable(0b10);
+        q.disable(0b10, Unwanted::Original);
         assert_eq!(q.send(0b10, &rec(5), false), Sent::NotWanted);
         // Nothing pending, nothing drained (and nothing was left behind).
         let drain = q.drain();

@@ -35,10 +35,130 @@ macro_rules! atomic_array {
     };
 }
 
+#[cfg(all(not(loom), sigchan_jitter))]
+pub(crate) use jittered::{AtomicU32, AtomicU64};
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::Ordering;
+#[cfg(all(not(loom), not(sigchan_jitter)))]
+pub(crate) use std::sync::atomic::{AtomicU32, AtomicU64};
+
+/// A short random delay after a step of the signal protocol. Only in the window-widening
+/// build (`--cfg sigchan_jitter`, never a normal one), where it follows every atomic
+/// operation of the sigqueue and the ring (handler and signal thread), every lock the runtime
+/// takes and every `sigaction`: races that need a preemption between two steps, a few
+/// instructions apart normally, then show up within thousands of rounds. Async-signal-safe:
+/// one atomic and a spin.
+#[cfg(sigchan_jitter)]
+#[inline(never)]
+pub(crate) fn jitter() {
+    use std::sync::atomic::{AtomicU64 as StdU64, Ordering::Relaxed};
+    static STATE: StdU64 = StdU64::new(0x853c_49e6_748f_ea9b);
+    // splitmix64 over a shared counter: each call gets its own number, no lock.
+    let mut z = STATE
+        .fetch_add(0x9e37_79b9_7f4a_7c15, Relaxed)
+        .wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    // One step in four waits, up to about 20 us (8,192 spins); the rest run on at once.
+    if z & 3 == 0 {
+        for _ in 0..(z >> 8) % 8192 {
+            std::hint::spin_loop();
+        }
+    }
+}
+
+/// No delay: a normal build compiles every call away.
+#[cfg(not(sigchan_jitter))]
+#[inline(always)]
+pub(crate) fn jitter() {}
+
+/// std's atomics with `jitter()` after each operation (the window-widening build).
+#[cfg(all(not(loom), sigchan_jitter))]
+mod jittered {
+    use super::jitter;
+    use std::sync::atomic::Ordering;
+
+    macro_rules! jittered_atomic {
+        ($name:ident, $std:ty, $int:ty) => {
+            pub(crate) struct $name($std);
+
+            // Each of the two types uses its own subset of the methods.
+            #[allow(dead_code)]
+
+            impl $name {
+                pub(crate) const fn new(v: $int) -> Self {
+                    $name(<$std>::new(v))
+                }
+                pub(crate) fn load(&self, o: Ordering) -> $int {
+                    let v = self.0.load(o);
+                    jitter();
+                    v
+                }
+                pub(crate) fn store(&self, v: $int, o: Ordering) {
+                    self.0.store(v, o);
+                    jitter();
+                }
+                pub(crate) fn swap(&self, v: $int, o: Ordering) -> $int {
+                    let v = self.0.swap(v, o);
+                    jitter();
+                    v
+                }
+                pub(crate) fn fetch_add(&self, v: $int, o: Ordering) -> $int {
+                    let v = self.0.fetch_add(v, o);
+                    jitter();
+                    v
+                }
+                pub(crate) fn fetch_sub(&self, v: $int, o: Ordering) -> $int {
+                    let v = self.0.fetch_sub(v, o);
+                    jitter();
+                    v
+                }
+                pub(crate) fn fetch_or(&self, v: $int, o: Ordering) -> $int {
+                    let v = self.0.fetch_or(v, o);
+                    jitter();
+                    v
+                }
+                pub(crate) fn fetch_and(&self, v: $int, o: Ordering) -> $int {
+                    let v = self.0.fetch_and(v, o);
+                    jitter();
+                    v
+                }
+                pub(crate) fn compare_exchange(
+                    &self,
+                    current: $int,
+                    new: $int,
+                    success: Ordering,
+                    failure: Ordering,
+                ) -> Result<$int, $int> {
+                    let r = self.0.compare_exchange(current, new, success, failure);
+                    jitter();
+                    r
+                }
+                pub(crate) fn compare_exchange_weak(
+                    &self,
+                    current: $int,
+                    new: $int,
+                    success: Ordering,
+                    failure: Ordering,
+                ) -> Result<$int, $int> {
+                    let r = self.0.compare_exchange_weak(current, new, success, failure);
+                    jitter();
+                    r
+                }
+                /// The std atomic itself, for the futex syscall.
+                pub(crate) fn as_std(&self) -> &$std {
+                    &self.0
+                }
+            }
+        };
+    }
+
+    jittered_atomic!(AtomicU32, std::sync::atomic::AtomicU32, u32);
+    jittered_atomic!(AtomicU64, std::sync::atomic::AtomicU64, u64);
+}
 
 /// An `AtomicU32` that threads can sleep on (Linux futex, private to the process).
 pub(crate) struct Futex {
@@ -77,19 +197,29 @@ impl Futex {
     /// signal, a spurious wake-up), so callers re-check their condition.
     #[inline]
     pub(crate) fn wait(&self, expected: u32) {
-        crate::sys::futex_wait(&self.word, expected);
+        crate::sys::futex_wait(self.std_word(), expected);
+    }
+
+    #[cfg(not(sigchan_jitter))]
+    fn std_word(&self) -> &std::sync::atomic::AtomicU32 {
+        &self.word
+    }
+
+    #[cfg(sigchan_jitter)]
+    fn std_word(&self) -> &std::sync::atomic::AtomicU32 {
+        self.word.as_std()
     }
 
     /// Wakes one sleeper. Async-signal-safe: one raw syscall.
     #[inline]
     pub(crate) fn wake_one(&self) {
-        crate::sys::futex_wake(&self.word, 1);
+        crate::sys::futex_wake(self.std_word(), 1);
     }
 
     /// Wakes every sleeper. Async-signal-safe: one raw syscall.
     #[inline]
     pub(crate) fn wake_all(&self) {
-        crate::sys::futex_wake(&self.word, i32::MAX as u32);
+        crate::sys::futex_wake(self.std_word(), i32::MAX as u32);
     }
 }
 
