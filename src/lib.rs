@@ -38,7 +38,8 @@
 //! ## Beyond Go
 //! - [`notify_info`]: a [`SigInfo`] per arrival, with who sent the signal ([`SigInfo::pid`],
 //!   [`SigInfo::uid`], [`SigInfo::sender_name`]), why ([`Cause`]) and the `sigqueue(3)`
-//!   value; queued real-time signals each arrive, in order (up to [`INFO_CAPACITY`] at once).
+//!   value; queued real-time signals each arrive (up to [`INFO_CAPACITY`] at once), in the
+//!   kernel's order in [`init`] mode (see [`notify_info`] for default mode).
 //! - [`shutdown_on`]: a [`Shutdown`] token (Go's `NotifyContext`); after it triggers, a second
 //!   signal takes its original action, so a second Ctrl-C kills.
 //! - [`stats`]: arrivals, deliveries, coalesced arrivals, drops on full channels, origins lost.
@@ -119,7 +120,10 @@
 //!   held for a signal thread that does not exist). Its next sigchan call starts a signal
 //!   thread, and the inherited channels receive again from then on. A child made without
 //!   `fork`'s handlers (`syscall(SYS_fork)`, `clone`) is detected by its pid and behaves
-//!   the same. [`stats`] start from zero in the child.
+//!   the same in default mode. After [`init`] such a child keeps the forking thread's mask
+//!   (every asynchronous signal blocked: no code of sigchan's runs in it to undo that), so a
+//!   `SIGTERM` stays pending until it calls [`process::restore_signals_in_child`]. [`stats`]
+//!   start from zero in the child.
 //! - `exec`: caught signals become `SIG_DFL`; `SIG_IGN` and the signal mask are inherited.
 //!   Rust's `std::process::Command` passes the calling thread's mask to the child, so
 //!   after [`init`] start children with [`process::CommandExt::restore_signals`] (see
@@ -134,8 +138,12 @@
 //! - User code sigchan runs (a stream's `Waker`) runs on the signal thread after every
 //!   sigchan lock is released; a panic in it is caught and reported once on stderr.
 //! - `fork` from a multi-threaded program: sigchan's own locks are taken across the fork and
-//!   released on both sides, so a child can always call sigchan; locks of other libraries the
-//!   child uses are their own concern, as with any `fork` without `exec`.
+//!   released on both sides, and its signal thread is started with `pthread_create` itself,
+//!   not `std::thread` (whose start takes a process-wide lock of std's that another thread may
+//!   have held at the fork), so a child can always call sigchan. Locks of other libraries,
+//!   std's included (`std::thread::spawn`, `println!`), are their own concern in such a
+//!   child, as with any `fork` without `exec`: keep to async-signal-safe calls and sigchan
+//!   until `exec`.
 //!
 //! `docs/DESIGN.md` maps each piece to Go's runtime; `docs/SAFETY.md` lists everything the
 //! handler can reach.
@@ -236,7 +244,7 @@ pub struct PitfallsDocTests;
 /// started.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// use sigchan::{Signal, SIGUSR1};
 ///
 /// let (tx, rx) = bounded::<Signal>(1);
@@ -275,7 +283,7 @@ pub fn notify(tx: &Sender<Signal>, sigs: &[Signal]) -> Result<(), Error> {
 /// As for [`notify`]: a bad signal changes nothing.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// use sigchan::{Cause, SigInfo};
 ///
 /// let (tx, rx) = bounded::<SigInfo>(8);
@@ -308,7 +316,7 @@ pub fn notify_info(tx: &Sender<SigInfo>, sigs: &[Signal]) -> Result<(), Error> {
 /// `stop` on a channel that was never notified returns at once.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// let (tx, rx) = bounded(1);
 /// sigchan::notify(&tx, &[sigchan::SIGUSR2])?;
 /// sigchan::stop(&tx);
@@ -356,7 +364,7 @@ pub fn ignored(sig: Signal) -> bool {
 /// As for [`notify`]: a bad signal changes nothing.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// let (tx, rx) = bounded(1);
 /// sigchan::notify(&tx, &[sigchan::SIGUSR1])?;
 /// sigchan::reset(&[sigchan::SIGUSR1])?;
@@ -458,7 +466,7 @@ pub fn init() -> Result<(), Error> {
 /// kernel refuses.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// let (tx, rx) = bounded(1);
 /// sigchan::notify(&tx, &[sigchan::SIGUSR1])?;
 /// sigchan::raise(sigchan::SIGUSR1)?;

@@ -3,8 +3,10 @@
 
 mod common;
 use common::*;
-use crossbeam_channel::unbounded;
+use crossbeam_channel::{bounded, unbounded};
 use sigchan::{Signal, SIGUSR1, SIGUSR2, SIGWINCH};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::Arc;
 
 // qemu-user 7.2 aborts (`cpu_exec: assertion failed: (cpu == current_cpu)`) when a process
 // forked from a multi-threaded guest starts a thread, with or without sigchan. Tests whose
@@ -197,6 +199,44 @@ fn child_of_an_init_mode_process_can_still_be_terminated() {
     });
 }
 
+/// The limit of `init()` mode with a raw fork: no fork handler runs, so the child keeps the
+/// forking thread's mask, every asynchronous signal blocked. An inherited TERM stays pending
+/// (no code of sigchan's can run in the child to prevent it); the child becomes killable when
+/// it calls `process::restore_signals_in_child()`, as README and `sigchan::process` say.
+#[test]
+fn a_raw_fork_child_of_an_init_mode_process_holds_term_until_it_restores_its_mask() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let (tx, _rx) = unbounded::<Signal>();
+        sigchan::notify(&tx, &[sigchan::SIGTERM]).unwrap();
+        let mut go = [0; 2];
+        // SAFETY: a pipe that tells the child when to restore its mask.
+        assert_eq!(unsafe { libc::pipe(go.as_mut_ptr()) }, 0);
+        let child = spawn_raw_forked(move || {
+            let mut b = 0u8;
+            // SAFETY: waits for the parent's byte.
+            unsafe { libc::read(go[0], &mut b as *mut u8 as *mut libc::c_void, 1) };
+            // SAFETY: a single-threaded child (raw fork) making raw calls only.
+            unsafe { sigchan::process::restore_signals_in_child() }.unwrap();
+            // TERM is delivered as the mask opens; reaching here means it was not.
+            pause_briefly();
+        });
+        // SAFETY: our own grandchild.
+        unsafe { libc::kill(child, libc::SIGTERM) };
+        wait_until("TERM pending in the raw-fork child", || {
+            process_status_mask(child, "ShdPnd") & bit(sigchan::SIGTERM) != 0
+        });
+        assert_ne!(
+            process_status_mask(child, "SigBlk") & bit(sigchan::SIGTERM),
+            0,
+            "the forking thread's mask"
+        );
+        // SAFETY: one byte to the child.
+        assert_eq!(unsafe { libc::write(go[1], [1u8].as_ptr().cast(), 1) }, 1);
+        wait_pid(child, false).assert_killed_by(libc::SIGTERM);
+    });
+}
+
 #[test]
 #[cfg_attr(
     sigchan_qemu,
@@ -214,5 +254,64 @@ fn child_of_an_init_mode_process_can_return_to_init_mode() {
             assert_eq!(expect_signal(&rx, "USR1 in the child's init mode"), SIGUSR1);
         });
         wait_pid(child, false).assert_success();
+    });
+}
+
+/// Forks while other threads keep starting and ending threads, then calls `notify` in each
+/// child, 2,000 times. std registers every thread it starts or ends under a process-wide lock
+/// of its own; a child forked while another thread held it inherits it held, and a std thread
+/// started there would wait for it for ever (seen on musl: the child's `notify` never
+/// returned). sigchan starts its thread with `pthread_create`, so the child's `notify` starts
+/// it, receives and exits every time. The child uses only sigchan, a channel and raw calls,
+/// as the README's fork paragraph asks; `alarm` ends a hung child with SIGALRM.
+#[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user 7.2 aborts when a forked child of a threaded process starts a thread"
+)]
+fn notify_in_a_child_forked_while_threads_start_and_end_never_hangs() {
+    isolated(|| {
+        let done = Arc::new(AtomicBool::new(false));
+        let churners: Vec<_> = (0..2)
+            .map(|_| {
+                let done = done.clone();
+                std::thread::spawn(move || {
+                    while !done.load(Relaxed) {
+                        std::thread::spawn(|| {}).join().unwrap();
+                    }
+                })
+            })
+            .collect();
+        for round in 0..2_000 {
+            // SAFETY: the child makes raw calls and sigchan calls only, then _exits.
+            let pid = unsafe { libc::fork() };
+            assert!(pid >= 0, "fork failed");
+            if pid == 0 {
+                // SAFETY: raw calls in the child.
+                unsafe { libc::alarm(60) };
+                let (tx, rx) = bounded::<Signal>(1);
+                let code = if sigchan::notify(&tx, &[SIGUSR1]).is_err() {
+                    1
+                } else {
+                    // SAFETY: signals this process.
+                    unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
+                    match rx.recv_timeout(RECV) {
+                        Ok(_) => 0,
+                        Err(_) => 2,
+                    }
+                };
+                // SAFETY: ends the child without the parent's cleanup.
+                unsafe { libc::_exit(code) };
+            }
+            let out = wait_pid(pid, false);
+            assert!(
+                out.exit_code() == Some(0),
+                "round {round}: the child's notify did not return and receive: {out:?}"
+            );
+        }
+        done.store(true, Relaxed);
+        for c in churners {
+            c.join().unwrap();
+        }
     });
 }

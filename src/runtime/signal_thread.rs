@@ -94,10 +94,8 @@ pub(crate) fn ensure_started(dispatch: Dispatch) -> Result<bool, Error> {
         // A child the fork handlers did not see (raw fork or clone): reset what they would.
         forget_parent_state();
     }
-    std::thread::Builder::new()
-        .name("sigchan".into())
-        .stack_size(STACK_SIZE)
-        .spawn(move || run(dispatch))
+    // Not `std::thread`: see `spawn_detached` (a child of a multi-threaded parent).
+    sys::pthread::spawn_detached(c"sigchan", STACK_SIZE, run_from_start, dispatch as usize)
         .map_err(Error::Os)?;
     receiver::set_owner(pid);
     Ok(true)
@@ -143,7 +141,14 @@ pub(crate) fn sync() {
     }
 }
 
-fn run(dispatch: Dispatch) {
+/// The new thread's entry: `arg` is the `Dispatch` that `ensure_started` passed.
+fn run_from_start(arg: usize) -> ! {
+    // SAFETY: `arg` is a `Dispatch` (a fn pointer) cast to usize by `ensure_started`.
+    let dispatch: Dispatch = unsafe { std::mem::transmute::<usize, Dispatch>(arg) };
+    run(dispatch)
+}
+
+fn run(dispatch: Dispatch) -> ! {
     DISPATCH.with(|d| d.set(Some(dispatch)));
     SIGNAL_TID.store(procfs_tid(), SeqCst);
     receiver::set_stacks(

@@ -1,6 +1,6 @@
-//! The libc thread calls the runtime needs that have no system call of their own: where the
-//! calling thread's stacks are, and `pthread_atfork`. Not async-signal-safe; the handler
-//! never calls these.
+//! The libc thread calls the runtime needs that have no system call of their own: starting
+//! a thread, where the calling thread's stacks are, and `pthread_atfork`. Not
+//! async-signal-safe; the handler never calls these.
 
 /// A `[low, high)` address range.
 pub type Range = (usize, usize);
@@ -39,4 +39,51 @@ pub fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern 
     unsafe {
         libc::pthread_atfork(Some(prepare), Some(parent), Some(child));
     }
+}
+
+/// Starts a detached thread named `name` (at most 15 bytes) on a stack of `stack_size`
+/// bytes, running `body(arg)`, which must never return or unwind.
+///
+/// `pthread_create` itself rather than `std::thread`: std's thread start registers the new
+/// thread under a process-wide lock of its own (its stack-overflow guard bookkeeping), and in
+/// the child of a `fork` made while another thread held that lock the new thread would block
+/// on it for ever. The C library resets its own thread-creation locks in a forked child.
+pub fn spawn_detached(
+    name: &std::ffi::CStr,
+    stack_size: usize,
+    body: fn(usize) -> !,
+    arg: usize,
+) -> std::io::Result<()> {
+    /// What the new thread receives: a `Box` leaked into its one argument.
+    struct Start {
+        body: fn(usize) -> !,
+        arg: usize,
+    }
+    extern "C" fn start(p: *mut libc::c_void) -> *mut libc::c_void {
+        // SAFETY: `p` is the `Box<Start>` leaked below, handed to this thread only.
+        let Start { body, arg } = *unsafe { Box::from_raw(p.cast::<Start>()) };
+        body(arg)
+    }
+    let boxed = Box::into_raw(Box::new(Start { body, arg }));
+    // SAFETY: attr is initialised before use and destroyed after; `start` has the signature
+    // pthread_create expects and takes ownership of `boxed` once the thread exists.
+    let ret = unsafe {
+        let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+        libc::pthread_attr_init(&mut attr);
+        libc::pthread_attr_setstacksize(&mut attr, stack_size.max(libc::PTHREAD_STACK_MIN));
+        libc::pthread_attr_setdetachstate(&mut attr, libc::PTHREAD_CREATE_DETACHED);
+        let mut thread: libc::pthread_t = std::mem::zeroed();
+        let ret = libc::pthread_create(&mut thread, &attr, start, boxed.cast());
+        libc::pthread_attr_destroy(&mut attr);
+        if ret == 0 {
+            libc::pthread_setname_np(thread, name.as_ptr());
+        }
+        ret
+    };
+    if ret != 0 {
+        // SAFETY: no thread was made, so `boxed` is still ours.
+        drop(unsafe { Box::from_raw(boxed) });
+        return Err(std::io::Error::from_raw_os_error(ret));
+    }
+    Ok(())
 }
