@@ -13,7 +13,7 @@
 //! SIGQUIT that it does not handle; run it with `--no-reload` (no SIGHUP handling) and a
 //! SIGHUP is ignored instead of killing it.
 
-use crossbeam_channel::{bounded, RecvTimeoutError};
+use sigchan::channel::{bounded, RecvTimeoutError};
 use sigchan::{Signal, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
 use std::fs::{File, OpenOptions};
 use std::io::Write;

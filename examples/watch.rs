@@ -6,7 +6,7 @@
 //! kill -HUP <pid>; kill -USR1 <pid>; kill <pid>      # from another terminal
 //! ```
 
-use crossbeam_channel::bounded;
+use sigchan::channel::bounded;
 use sigchan::{Signal, SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH};
 
 const WATCHED: [Signal; 6] = [SIGHUP, SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH];

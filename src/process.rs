@@ -14,8 +14,8 @@
 //! | `libc::fork()` (+ exec) | yes: sigchan's fork handler unblocks what `init` blocked | [`restore_signals_in_child`] after the fork restores ignored dispositions too |
 //! | `std::process::Command` | no: the mask is inherited | [`CommandExt::restore_signals`] |
 //! | `tokio::process::Command` | no | [`CommandExt::restore_signals`], feature `tokio` |
-//! | `posix_spawn` | no | `POSIX_SPAWN_SETSIGMASK` with [`child_mask`] |
-//! | `syscall(SYS_fork)`, `clone`, `vfork`, `system()` | no: no fork handler runs | [`restore_signals_in_child`] in the child, or a `Command` |
+//! | `posix_spawn` | no | `POSIX_SPAWN_SETSIGMASK` with [`child_mask`]: the mask only (below) |
+//! | `syscall(SYS_fork)`, `clone`, `vfork`, `system()` | default mode: yes, until the child calls sigchan its subscribed signals take their original action; after `init`: no, no fork handler runs, the child keeps every signal blocked | [`restore_signals_in_child`] in the child, or a `Command` |
 //!
 //! "Restored" means the child starts with the mask and dispositions it would have had if the
 //! program had never used sigchan: the signals `init` blocked are unblocked (a block the
@@ -23,8 +23,15 @@
 //! sigchan (so an inherited `SIG_IGN`, as under `nohup`, stays ignored, and anything else is
 //! the default); a signal the program ignored with [`ignore`](crate::ignore) stays ignored.
 //!
-//! **`posix_spawn` recipe.** `posix_spawn` cannot set a disposition to `SIG_IGN`, only to
-//! the default, which `exec` does for caught signals anyway; set the mask:
+//! **`posix_spawn` recipe.** It restores the mask, not every disposition: `posix_spawn`
+//! cannot set a disposition to `SIG_IGN`, only to the default, and `exec` gives every caught
+//! signal the default. So a signal sigchan catches starts at the default in the child even
+//! where it would have been ignored without sigchan: `SIGHUP` inherited ignored under
+//! `nohup`, or a signal the program ignored itself before subscribing to it. Signals ignored
+//! with [`ignore`](crate::ignore) (or never caught) stay ignored, as `exec` keeps `SIG_IGN`.
+//! When a caught signal must stay ignored in the child, use `Command` with
+//! [`CommandExt::restore_signals`] or fork + [`restore_signals_in_child`] instead
+//! (`tests/children.rs` checks both behaviours). Set the mask:
 //!
 //! ```
 //! use std::ffi::CString;

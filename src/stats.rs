@@ -27,7 +27,7 @@ use crate::types::signal::Signal;
 /// they are read in, not its parent.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// let (tx, rx) = bounded(1);
 /// sigchan::notify(&tx, &[sigchan::SIGUSR2])?;
 /// unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) };
@@ -56,7 +56,7 @@ pub struct Stats {
 /// The counters of `sig`.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// let (tx, _rx) = bounded(1);
 /// sigchan::notify(&tx, &[sigchan::SIGWINCH])?;
 /// let before = sigchan::stats(sigchan::SIGWINCH);
@@ -78,7 +78,7 @@ pub fn stats(sig: Signal) -> Stats {
 /// The counters of every signal that has any, in ascending signal order.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// let (tx, rx) = bounded(1);
 /// sigchan::notify(&tx, &[sigchan::SIGUSR1])?;
 /// unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };

@@ -1,5 +1,7 @@
-//! Async receivers (feature `async`): a [`futures_core::Stream`] of [`Signal`] or
-//! [`SigInfo`] fed by the signal thread, which wakes the task's `Waker` itself. No runtime
+//! Async receivers (feature `async`): signal streams for any executor.
+//!
+//! A [`futures_core::Stream`] of [`Signal`] or [`SigInfo`] fed by the signal thread, which
+//! wakes the task's `Waker` itself. No runtime
 //! is assumed: any executor that polls futures drives them (tokio, async-std, smol, a
 //! hand-written `block_on`), and no extra thread or file descriptor is used.
 

@@ -8,18 +8,16 @@
 mod common;
 use common::example::Running;
 use common::process_status_mask;
-use std::path::{Path, PathBuf};
+use common::ScratchDir;
+use std::path::Path;
 use std::time::Duration;
 
 /// Deadline for what must happen: only a hang reaches it.
 const WAIT: Duration = Duration::from_secs(180);
 
-/// A fresh directory for one test's log files.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("sigchan-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh directory for one test's log files, removed when the test ends.
+fn scratch(test: &str) -> ScratchDir {
+    ScratchDir::new(&format!("sigchan-{test}"))
 }
 
 /// The line numbers in `path`, in file order; panics on a malformed line.
@@ -47,7 +45,8 @@ fn start(log: &Path, extra: &[&str]) -> Running {
 
 #[test]
 fn logrotate_rename_then_sighup_loses_and_duplicates_no_line() {
-    let dir = scratch("rotate");
+    let scratch = scratch("rotate");
+    let dir = scratch.path();
     let (log, rotated) = (dir.join("app.log"), dir.join("app.log.1"));
     let mut p = start(&log, &[]);
     std::thread::sleep(Duration::from_millis(150));
@@ -79,12 +78,12 @@ fn logrotate_rename_then_sighup_loses_and_duplicates_no_line() {
         old.len(),
         new.len()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn survives_a_sighup_storm_and_reports_its_counters() {
-    let dir = scratch("storm");
+    let scratch = scratch("storm");
+    let dir = scratch.path();
     let log = dir.join("app.log");
     let mut p = start(&log, &[]);
     let pid = p.pid();
@@ -115,12 +114,12 @@ fn survives_a_sighup_storm_and_reports_its_counters() {
         (1..=lines_written(&last)).collect::<Vec<_>>()
     );
     eprintln!("{sent} SIGHUPs in 1 s: {counters}; {last}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn signals_it_does_not_handle_are_ignored_not_fatal() {
-    let dir = scratch("incident");
+    let scratch = scratch("incident");
+    let dir = scratch.path();
     let log = dir.join("app.log");
     let mut p = start(&log, &["--no-reload"]);
     let ignored = process_status_mask(p.pid(), "SigIgn");
@@ -140,5 +139,4 @@ fn signals_it_does_not_handle_are_ignored_not_fatal() {
     p.signal(libc::SIGTERM);
     p.expect_line("wrote", WAIT);
     assert!(p.wait(WAIT).success());
-    let _ = std::fs::remove_dir_all(&dir);
 }

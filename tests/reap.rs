@@ -75,15 +75,19 @@ fn orphans_of_a_subreaper_are_reaped() {
             0
         );
         let reaper = Reaper::all().unwrap();
+        // The middle child tells the test which pid the orphan has, through a file here.
+        let scratch = ScratchDir::new("sigchan-orphan");
+        let orphan_dir = scratch.path().to_owned();
+        let writer_dir = orphan_dir.clone();
         let middle = spawn_forked(move || {
+            let orphan_dir = writer_dir;
             let grandchild = spawn_forked(|| {
                 std::thread::sleep(Duration::from_millis(200));
                 // SAFETY: ends the grandchild.
                 unsafe { libc::_exit(42) };
             });
-            // Tell the test which pid the orphan has, through a file.
             std::fs::write(
-                format!("/tmp/sigchan-orphan-{}", std::process::id()),
+                orphan_dir.join(std::process::id().to_string()),
                 grandchild.to_string(),
             )
             .unwrap();
@@ -92,9 +96,10 @@ fn orphans_of_a_subreaper_are_reaped() {
         }) as u32;
         let first = reaper.recv_timeout(RECV).unwrap();
         assert_eq!((first.pid(), first.ended()), (middle, Ended::Exited(0)));
-        let path = format!("/tmp/sigchan-orphan-{middle}");
-        let orphan: u32 = std::fs::read_to_string(&path).unwrap().parse().unwrap();
-        let _ = std::fs::remove_file(&path);
+        let orphan: u32 = std::fs::read_to_string(orphan_dir.join(middle.to_string()))
+            .unwrap()
+            .parse()
+            .unwrap();
         let second = reaper.recv_timeout(RECV).unwrap();
         assert_eq!((second.pid(), second.ended()), (orphan, Ended::Exited(42)));
         assert!(zombies().is_empty());

@@ -106,7 +106,7 @@ mod sealed {
 /// sender of either. Sealed: implemented for those two types only.
 ///
 /// ```
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 /// use sigchan::{SigInfo, Signal};
 ///
 /// let (plain, _rx1) = bounded::<Signal>(1);

@@ -10,7 +10,7 @@ use std::fmt;
 ///
 /// ```
 /// use sigchan::{Error, SIGKILL};
-/// let (tx, _rx) = crossbeam_channel::bounded(1);
+/// let (tx, _rx) = sigchan::channel::bounded(1);
 /// match sigchan::notify(&tx, &[SIGKILL]) {
 ///     Err(Error::Uncatchable(sig)) => assert_eq!(sig, SIGKILL),
 ///     other => panic!("unexpected: {other:?}"),

@@ -8,7 +8,7 @@ use crate::sigctx::record::Record;
 ///
 /// ```
 /// use sigchan::{Cause, SigInfo};
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 ///
 /// let (tx, rx) = bounded::<SigInfo>(4);
 /// sigchan::notify_info(&tx, &[sigchan::SIGUSR1])?;
@@ -73,7 +73,7 @@ pub enum ChildEvent {
 ///
 /// ```
 /// use sigchan::{Cause, SigInfo, SIGUSR2};
-/// use crossbeam_channel::bounded;
+/// use sigchan::channel::bounded;
 ///
 /// let (tx, rx) = bounded::<SigInfo>(4);
 /// sigchan::notify_info(&tx, &[SIGUSR2])?;
@@ -133,7 +133,7 @@ impl SigInfo {
     ///
     /// ```
     /// # use sigchan::{SigInfo, SIGHUP};
-    /// # let (tx, rx) = crossbeam_channel::bounded::<SigInfo>(1);
+    /// # let (tx, rx) = sigchan::channel::bounded::<SigInfo>(1);
     /// # sigchan::notify_info(&tx, &[SIGHUP])?;
     /// # unsafe { libc::kill(libc::getpid(), libc::SIGHUP) };
     /// let info = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
@@ -149,7 +149,7 @@ impl SigInfo {
     ///
     /// ```
     /// # use sigchan::{Cause, SigInfo, SIGWINCH};
-    /// # let (tx, rx) = crossbeam_channel::bounded::<SigInfo>(1);
+    /// # let (tx, rx) = sigchan::channel::bounded::<SigInfo>(1);
     /// # sigchan::notify_info(&tx, &[SIGWINCH])?;
     /// unsafe { libc::raise(libc::SIGWINCH) }; // tgkill to this thread
     /// let info = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
@@ -187,7 +187,7 @@ impl SigInfo {
     ///
     /// ```
     /// # use sigchan::{SigInfo, SIGUSR1};
-    /// # let (tx, rx) = crossbeam_channel::bounded::<SigInfo>(1);
+    /// # let (tx, rx) = sigchan::channel::bounded::<SigInfo>(1);
     /// # sigchan::notify_info(&tx, &[SIGUSR1])?;
     /// # unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
     /// let info = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
@@ -211,7 +211,7 @@ impl SigInfo {
     ///
     /// ```
     /// # use sigchan::{SigInfo, SIGUSR1};
-    /// # let (tx, rx) = crossbeam_channel::bounded::<SigInfo>(1);
+    /// # let (tx, rx) = sigchan::channel::bounded::<SigInfo>(1);
     /// # sigchan::notify_info(&tx, &[SIGUSR1])?;
     /// unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
     /// let info = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
@@ -227,7 +227,7 @@ impl SigInfo {
     ///
     /// ```
     /// # use sigchan::{SigInfo, SIGUSR1};
-    /// # let (tx, rx) = crossbeam_channel::bounded::<SigInfo>(1);
+    /// # let (tx, rx) = sigchan::channel::bounded::<SigInfo>(1);
     /// # sigchan::notify_info(&tx, &[SIGUSR1])?;
     /// # unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
     /// let info = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
@@ -244,7 +244,7 @@ impl SigInfo {
     ///
     /// ```
     /// # use sigchan::{SigInfo, SIGUSR1};
-    /// # let (tx, rx) = crossbeam_channel::bounded::<SigInfo>(1);
+    /// # let (tx, rx) = sigchan::channel::bounded::<SigInfo>(1);
     /// # sigchan::notify_info(&tx, &[SIGUSR1])?;
     /// # unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
     /// let info = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
@@ -265,7 +265,7 @@ impl SigInfo {
     ///
     /// ```
     /// # use sigchan::{SigInfo, SIGUSR1};
-    /// # let (tx, rx) = crossbeam_channel::bounded::<SigInfo>(1);
+    /// # let (tx, rx) = sigchan::channel::bounded::<SigInfo>(1);
     /// # sigchan::notify_info(&tx, &[SIGUSR1])?;
     /// # unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
     /// let info = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
@@ -284,7 +284,7 @@ impl SigInfo {
     ///
     /// ```
     /// # use sigchan::{SigInfo, SIGUSR1};
-    /// # let (tx, rx) = crossbeam_channel::bounded::<SigInfo>(1);
+    /// # let (tx, rx) = sigchan::channel::bounded::<SigInfo>(1);
     /// # sigchan::notify_info(&tx, &[SIGUSR1])?;
     /// # unsafe { libc::kill(libc::getpid(), libc::SIGUSR1) };
     /// let info = rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();

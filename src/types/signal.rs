@@ -498,7 +498,7 @@ macro_rules! signal_consts {
 signal_consts! {
     SIGHUP = libc::SIGHUP, "Hang-up of the controlling terminal; by convention, reload configuration.";
     SIGINT = libc::SIGINT, "Interrupt from the keyboard (Ctrl-C).";
-    SIGQUIT = libc::SIGQUIT, "Quit from the keyboard (Ctrl-\\); default action dumps core.";
+    SIGQUIT = libc::SIGQUIT, "Quit from the keyboard (`Ctrl-\\`); default action dumps core.";
     SIGILL = libc::SIGILL, "Illegal instruction (synchronous).";
     SIGTRAP = libc::SIGTRAP, "Trace or breakpoint trap (synchronous).";
     SIGABRT = libc::SIGABRT, "Abort, from `abort(3)`.";

@@ -64,12 +64,12 @@ pub struct Options {
     #[arg(long, value_name = "SECONDS", value_parser = parse_seconds)]
     pub kill_old_delay: Option<Duration>,
 
-    /// Write start_server's pid to this file (locked while it runs, removed at exit).
     /// SIGKILL an old worker still running this long after it was sent --signal-on-hup (or
     /// the stop signal), so workers that ignore it cannot pile up; 0: never.
     #[arg(long, value_name = "SECONDS", default_value = "60", value_parser = parse_seconds)]
     pub kill_old_timeout: Duration,
 
+    /// Write start_server's pid to this file (locked while it runs, removed at exit).
     #[arg(long, value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
 
@@ -251,6 +251,35 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn each_option_has_its_own_help() {
+        use clap::CommandFactory;
+        let cmd = Options::command();
+        let help = |name: &str| {
+            cmd.get_arguments()
+                .find(|a| a.get_long() == Some(name))
+                .and_then(|a| a.get_help())
+                .map(|h| h.to_string())
+                .unwrap_or_default()
+        };
+        assert!(
+            help("pid-file").starts_with("Write start_server's pid"),
+            "{}",
+            help("pid-file")
+        );
+        assert!(
+            help("kill-old-timeout").starts_with("SIGKILL an old worker"),
+            "{}",
+            help("kill-old-timeout")
+        );
+        let silent: Vec<_> = cmd
+            .get_arguments()
+            .filter(|a| a.get_long().is_some() && a.get_help().is_none())
+            .filter_map(|a| a.get_long())
+            .collect();
+        assert!(silent.is_empty(), "options without help: {silent:?}");
     }
 
     #[test]

@@ -81,8 +81,8 @@ mod tests {
 
     #[test]
     fn first_line_trimmed_empty_unsets_hidden_skipped() {
-        let dir = std::env::temp_dir().join(format!("ss-envdir-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = crate::test_dir::TestDir::new("ss-envdir");
+        let dir = scratch.path().to_path_buf();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(dir.join("A"), "one \t\nsecond line\n").unwrap();
@@ -90,7 +90,6 @@ mod tests {
         std::fs::write(dir.join("C"), b"x\0y").unwrap();
         std::fs::write(dir.join(".hidden"), "z").unwrap();
         let vars = load(&dir).unwrap();
-        std::fs::remove_dir_all(&dir).unwrap();
         let some = |s: &str| Some(OsString::from(s));
         assert_eq!(
             vars,
@@ -105,9 +104,8 @@ mod tests {
     #[test]
     fn long_values_links_and_loose_entries_are_errors_that_name_the_entry() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("ss-envdir-bad-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = crate::test_dir::TestDir::new("ss-envdir-bad");
+        let dir = scratch.path().to_path_buf();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(dir.join("OK"), "fine").unwrap();
         std::fs::write(dir.join("BIG"), vec![b'x'; MAX_VALUE + 10]).unwrap();
@@ -132,6 +130,5 @@ mod tests {
         assert!(err.contains("refusing"), "{err}");
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(load(&dir).unwrap().len(), 1);
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -192,8 +192,8 @@ mod tests {
 
     #[test]
     fn pid_file_is_exclusive_and_removed_status_file_round_trips() {
-        let dir = std::env::temp_dir().join(format!("ss-files-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = crate::test_dir::TestDir::new("ss-files");
+        let dir = scratch.path().to_path_buf();
         let pid_path = dir.join("app.pid");
         let mut held = PidFile::create(&pid_path).unwrap();
         held.write_pid().unwrap();
@@ -216,7 +216,6 @@ mod tests {
         assert_eq!(read_generations(&status_path).unwrap(), [2, 3]);
         drop(status);
         assert!(!status_path.exists());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -344,9 +344,8 @@ mod tests {
             PortSpec::parse("127.0.0.1:0").unwrap(),
             PortSpec::parse("[::1]:0").unwrap(),
         ];
-        let dir = std::env::temp_dir().join(format!("ss-listen-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let sock = dir.join("a.sock");
+        let dir = crate::test_dir::TestDir::new("ss-listen");
+        let sock = dir.path().join("a.sock");
         let listeners = match bind_all(&ports, std::slice::from_ref(&sock), 16) {
             Ok(l) => l,
             // No IPv6 loopback in this sandbox: check the IPv4 and unix ones alone.
@@ -377,6 +376,5 @@ mod tests {
             .to_string();
         assert!(err.contains("not a socket"), "{err}");
         assert!(sock.exists(), "a regular file was removed");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -18,6 +18,8 @@ mod logger;
 mod safe_file;
 mod spawn;
 mod supervisor;
+#[cfg(test)]
+mod test_dir;
 
 use clap::Parser;
 use cli::{Mode, Options};

@@ -209,16 +209,14 @@ pub fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ss-safe-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn scratch(name: &str) -> crate::test_dir::TestDir {
+        crate::test_dir::TestDir::new(&format!("ss-safe-{name}"))
     }
 
     #[test]
     fn links_fifos_and_loose_modes_are_refused_and_left_alone() {
-        let dir = scratch("refuse");
+        let scratch = scratch("refuse");
+        let dir = scratch.path();
         let target = dir.join("target");
         std::fs::write(&target, "keep").unwrap();
         std::os::unix::fs::symlink(&target, dir.join("link")).unwrap();
@@ -244,12 +242,12 @@ mod tests {
             true
         )
         .is_ok());
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
     fn created_files_get_the_mode_asked_for_whatever_the_umask() {
-        let dir = scratch("mode");
+        let scratch = scratch("mode");
+        let dir = scratch.path();
         // SAFETY: umask only swaps the mask; restored below (tests in this binary do not
         // depend on it).
         let saved = unsafe { libc::umask(0o077) };
@@ -269,11 +267,10 @@ mod tests {
             std::fs::read_to_string(dir.join("status")).unwrap(),
             "1:2\n"
         );
-        let names: Vec<_> = std::fs::read_dir(&dir)
+        let names: Vec<_> = std::fs::read_dir(dir)
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names.len(), 2, "no temporary file left: {names:?}");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

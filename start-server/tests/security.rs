@@ -5,7 +5,9 @@
 
 mod harness;
 
-use harness::{attacker, get, get_unix, read_status, run, scratch, worker, StartServer, HANG};
+use harness::{
+    attacker, get, get_unix, read_status, run, scratch, start_server_bin, worker, StartServer, HANG,
+};
 use std::fs::File;
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -81,6 +83,7 @@ fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 // ---- High 1: --stop / --restart signal only a proven, running start_server ----
 
 #[test]
+#[ignore = "needs root: acts as a second user (useradd, runuser); .ci/run runs it as root"]
 fn stop_and_restart_refuse_a_pid_file_another_user_wrote() {
     let dir = attacker::shared_dir("sec-foreign-pid");
     let mut victim = Victim::start();
@@ -127,6 +130,7 @@ fn stop_signals_nothing_for_a_stale_file_a_non_pid_or_a_pid_that_does_not_hold_t
 // ---- High 2: the pid file is neither adopted nor followed ----
 
 #[test]
+#[ignore = "needs root: acts as a second user (useradd, runuser); .ci/run runs it as root"]
 fn a_pid_file_another_user_created_first_is_refused_before_anything_is_bound() {
     let dir = attacker::shared_dir("sec-adopt-pid");
     attacker::run(&dir, "echo 1 > app.pid; chmod 666 app.pid");
@@ -141,6 +145,7 @@ fn a_pid_file_another_user_created_first_is_refused_before_anything_is_bound() {
 }
 
 #[test]
+#[ignore = "needs root: acts as a second user (useradd, runuser); .ci/run runs it as root"]
 fn a_symlink_planted_at_the_pid_file_is_not_followed() {
     let dir = attacker::shared_dir("sec-link-pid");
     let secret = attacker::root_only_file(&dir, "secret", "root's data\n");
@@ -172,6 +177,7 @@ fn the_pid_file_is_created_0644_whatever_the_umask() {
 // ---- Medium 3: log and status files ----
 
 #[test]
+#[ignore = "needs root: acts as a second user (useradd, runuser); .ci/run runs it as root"]
 fn a_log_file_symlink_to_a_root_only_file_is_not_followed() {
     let dir = attacker::shared_dir("sec-link-log");
     let secret = attacker::root_only_file(&dir, "secret", "root's data\n");
@@ -182,6 +188,7 @@ fn a_log_file_symlink_to_a_root_only_file_is_not_followed() {
 }
 
 #[test]
+#[ignore = "needs root: acts as a second user (useradd, runuser); .ci/run runs it as root"]
 fn a_fifo_planted_at_the_log_file_neither_blocks_startup_nor_receives_lines() {
     let dir = attacker::shared_dir("sec-fifo-log");
     // No reader: opening it for writing would block for ever without O_NONBLOCK.
@@ -210,40 +217,44 @@ fn a_fifo_planted_at_the_log_file_neither_blocks_startup_nor_receives_lines() {
 
 /// The status file used to be written through `<status>.<pid>`: predictable, and written
 /// with a plain (link-following) write. The attacker plants links for the pids to come.
+/// start_server runs as PID 1 of a PID namespace of its own, so those pids are known in
+/// advance whatever else the machine is starting meanwhile.
 #[test]
+#[ignore = "needs root: acts as a second user (useradd, runuser) and makes a PID namespace; .ci/run runs it as root"]
 fn links_planted_for_predictable_status_temp_names_are_not_followed() {
     let dir = attacker::shared_dir("sec-status-tmp");
     let secret = attacker::root_only_file(&dir, "secret", "root's data\n");
-    let read = |f: &str| -> u32 { std::fs::read_to_string(f).unwrap().trim().parse().unwrap() };
-    let last = read("/proc/sys/kernel/ns_last_pid");
-    let pid_max = read("/proc/sys/kernel/pid_max");
-    // The next PLANTED pids, as the kernel hands them out: after pid_max it starts again at
-    // 300 (RESERVED_PIDS). Other tests run at the same time and take pids too, hence the
-    // margin; perl makes the links in one process.
-    const PLANTED: u32 = 20_000;
-    let next = |k: u32| {
-        let p = last + k;
-        if p < pid_max {
-            p
-        } else {
-            p - pid_max + 300
-        }
-    };
+    // start_server is 1; its workers and their children come after it.
     attacker::run(
         &dir,
-        &format!(
-            "perl -e 'symlink(\"secret\", \"status.\" . ($_ < {pid_max} ? $_ : $_ - {pid_max} + 300)) for {}..{}'",
-            last + 1,
-            last + PLANTED
-        ),
+        "for p in $(seq 1 64); do ln -s secret status.$p; done",
     );
-    let mut ss = StartServer::start(&dir, &serve_args(&[]));
+    let mut cmd = Command::new("unshare");
+    cmd.args(["--pid", "--fork", "--kill-child", start_server_bin()])
+        .args(serve_args(&[]));
+    let mut ss = StartServer::start_command(&dir, cmd);
+    let unshare = ss.pid();
+    let mut server = 0;
+    wait_for("start_server under unshare", || {
+        server = std::fs::read_to_string(format!("/proc/{unshare}/task/{unshare}/children"))
+            .unwrap_or_default()
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(0);
+        server != 0
+    });
+    let status_of_server = std::fs::read_to_string(format!("/proc/{server}/status")).unwrap();
+    let nspid = status_of_server
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))
+        .unwrap();
+    assert_eq!(
+        nspid.split_whitespace().last(),
+        Some("1"),
+        "start_server is PID 1 of its namespace: the attack is set up ({nspid})"
+    );
     let pid = ss.wait_only(1, HANG);
-    assert!(
-        (1..=PLANTED).any(|k| next(k) == ss.pid() as u32),
-        "start_server's pid {} came after the {PLANTED} planted: the attack was not set up",
-        ss.pid()
-    );
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "root's data\n");
     let status = dir.join("status");
     assert!(!std::fs::symlink_metadata(&status)
@@ -251,7 +262,11 @@ fn links_planted_for_predictable_status_temp_names_are_not_followed() {
         .file_type()
         .is_symlink());
     assert_eq!(read_status(&status).get(&1), Some(&pid));
-    ss.finish();
+    // SAFETY: signals our own grandchild (unshare passes nothing on).
+    assert_eq!(unsafe { libc::kill(server, libc::SIGTERM) }, 0);
+    let exit = ss.wait(HANG);
+    assert!(exit.success(), "start_server under unshare: {exit}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 // ---- Medium 4: unix sockets of other instances ----
@@ -487,6 +502,7 @@ fn a_bad_envdir_entry_fails_the_restart_and_the_running_generation_keeps_serving
 }
 
 #[test]
+#[ignore = "needs root: acts as a second user (useradd, runuser); .ci/run runs it as root"]
 fn an_envdir_another_user_can_write_is_refused() {
     let dir = attacker::shared_dir("sec-envdir-open");
     let env = dir.join("env");

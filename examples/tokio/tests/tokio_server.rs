@@ -43,17 +43,17 @@ fn get(addr: SocketAddr, path: &str) -> Option<String> {
         .then(|| body.to_owned())
 }
 
-fn config_file(name: &str, greeting: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("sigchan-tokio-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("greeting.txt");
+/// The server's config file, in a directory of the test's own (removed when it is dropped).
+fn config_file(name: &str, greeting: &str) -> (common::ScratchDir, std::path::PathBuf) {
+    let dir = common::ScratchDir::new(&format!("sigchan-tokio-{name}"));
+    let path = dir.path().join("greeting.txt");
     std::fs::write(&path, greeting).unwrap();
-    path
+    (dir, path)
 }
 
 #[test]
 fn hup_reloads_and_term_drains_every_accepted_request() {
-    let config = config_file("drain", "hello");
+    let (_dir, config) = config_file("drain", "hello");
     let (mut server, addr) = start(&config);
     assert_eq!(get(addr, "/").unwrap(), "hello (generation 1)\ndone\n");
 
@@ -89,7 +89,7 @@ fn hup_reloads_and_term_drains_every_accepted_request() {
 
 #[test]
 fn a_second_int_during_the_drain_kills_it() {
-    let config = config_file("second-int", "hello");
+    let (_dir, config) = config_file("second-int", "hello");
     let (mut server, addr) = start(&config);
     let stuck = std::thread::spawn(move || get(addr, "/slow?ms=60000"));
     server.expect_line("request /slow?ms=60000", HANG);

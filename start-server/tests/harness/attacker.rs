@@ -14,11 +14,17 @@ pub const NAME: &str = "ss-attacker";
 pub fn ensure() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
+        // SAFETY: geteuid has no preconditions.
+        assert_eq!(
+            unsafe { libc::geteuid() },
+            0,
+            "the attack tests need root (they create and act as a second user)"
+        );
         for _ in 0..50 {
             if uid().is_some() {
                 return;
             }
-            let _ = Command::new("useradd")
+            let _ = Command::new(sbin("useradd"))
                 .args([
                     "--system",
                     "--no-create-home",
@@ -36,6 +42,15 @@ pub fn ensure() {
     });
 }
 
+/// An administration tool: in /usr/sbin or /sbin, which an ordinary user's PATH may lack.
+fn sbin(tool: &str) -> PathBuf {
+    ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]
+        .iter()
+        .map(|d| Path::new(d).join(tool))
+        .find(|p| p.exists())
+        .unwrap_or_else(|| panic!("{tool} not found in /usr/sbin, /sbin, /usr/bin or /bin"))
+}
+
 /// The attacker's uid, if the user exists.
 pub fn uid() -> Option<u32> {
     let out = Command::new("id").args(["-u", NAME]).output().ok()?;
@@ -46,7 +61,7 @@ pub fn uid() -> Option<u32> {
 #[track_caller]
 pub fn run(dir: &Path, script: &str) {
     ensure();
-    let out = Command::new("runuser")
+    let out = Command::new(sbin("runuser"))
         .args(["-u", NAME, "--", "/bin/sh", "-c", script])
         .current_dir(dir)
         .output()

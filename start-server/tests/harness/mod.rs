@@ -35,12 +35,10 @@ pub fn worker() -> String {
         .into_owned()
 }
 
-/// A fresh, empty directory for one test.
+/// A fresh, empty directory for one test, its name unique (never one another run left);
+/// the test removes it once it has passed (`StartServer::finish`).
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("start-server-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    common::ScratchDir::new(&format!("start-server-{name}")).keep()
 }
 
 /// A running start_server, its stderr (the log, workers' lines included) read through
