@@ -81,73 +81,44 @@ mod jittered {
     use super::jitter;
     use std::sync::atomic::Ordering;
 
+    /// Methods that forward to the std atomic, then delay.
+    macro_rules! then_jitter {
+        ($($op:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+            $(
+                pub(crate) fn $op(&self, $($arg: $ty),*) -> $ret {
+                    let r = self.0.$op($($arg),*);
+                    jitter();
+                    r
+                }
+            )*
+        };
+    }
+
     macro_rules! jittered_atomic {
         ($name:ident, $std:ty, $int:ty) => {
             pub(crate) struct $name($std);
 
             // Each of the two types uses its own subset of the methods.
             #[allow(dead_code)]
-
             impl $name {
                 pub(crate) const fn new(v: $int) -> Self {
                     $name(<$std>::new(v))
                 }
-                pub(crate) fn load(&self, o: Ordering) -> $int {
-                    let v = self.0.load(o);
-                    jitter();
-                    v
+
+                then_jitter! {
+                    load(o: Ordering) -> $int;
+                    store(v: $int, o: Ordering) -> ();
+                    swap(v: $int, o: Ordering) -> $int;
+                    fetch_add(v: $int, o: Ordering) -> $int;
+                    fetch_sub(v: $int, o: Ordering) -> $int;
+                    fetch_or(v: $int, o: Ordering) -> $int;
+                    fetch_and(v: $int, o: Ordering) -> $int;
+                    compare_exchange(current: $int, new: $int, ok: Ordering, err: Ordering)
+                        -> Result<$int, $int>;
+                    compare_exchange_weak(current: $int, new: $int, ok: Ordering, err: Ordering)
+                        -> Result<$int, $int>;
                 }
-                pub(crate) fn store(&self, v: $int, o: Ordering) {
-                    self.0.store(v, o);
-                    jitter();
-                }
-                pub(crate) fn swap(&self, v: $int, o: Ordering) -> $int {
-                    let v = self.0.swap(v, o);
-                    jitter();
-                    v
-                }
-                pub(crate) fn fetch_add(&self, v: $int, o: Ordering) -> $int {
-                    let v = self.0.fetch_add(v, o);
-                    jitter();
-                    v
-                }
-                pub(crate) fn fetch_sub(&self, v: $int, o: Ordering) -> $int {
-                    let v = self.0.fetch_sub(v, o);
-                    jitter();
-                    v
-                }
-                pub(crate) fn fetch_or(&self, v: $int, o: Ordering) -> $int {
-                    let v = self.0.fetch_or(v, o);
-                    jitter();
-                    v
-                }
-                pub(crate) fn fetch_and(&self, v: $int, o: Ordering) -> $int {
-                    let v = self.0.fetch_and(v, o);
-                    jitter();
-                    v
-                }
-                pub(crate) fn compare_exchange(
-                    &self,
-                    current: $int,
-                    new: $int,
-                    success: Ordering,
-                    failure: Ordering,
-                ) -> Result<$int, $int> {
-                    let r = self.0.compare_exchange(current, new, success, failure);
-                    jitter();
-                    r
-                }
-                pub(crate) fn compare_exchange_weak(
-                    &self,
-                    current: $int,
-                    new: $int,
-                    success: Ordering,
-                    failure: Ordering,
-                ) -> Result<$int, $int> {
-                    let r = self.0.compare_exchange_weak(current, new, success, failure);
-                    jitter();
-                    r
-                }
+
                 /// The std atomic itself, for the futex syscall.
                 pub(crate) fn as_std(&self) -> &$std {
                     &self.0

@@ -81,7 +81,7 @@ mod tests {
 
     #[test]
     fn first_line_trimmed_empty_unsets_hidden_skipped() {
-        let scratch = crate::test_dir::TestDir::new("ss-envdir");
+        let scratch = crate::scratch::ScratchDir::new("ss-envdir");
         let dir = scratch.path().to_path_buf();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn long_values_links_and_loose_entries_are_errors_that_name_the_entry() {
         use std::os::unix::fs::PermissionsExt;
-        let scratch = crate::test_dir::TestDir::new("ss-envdir-bad");
+        let scratch = crate::scratch::ScratchDir::new("ss-envdir-bad");
         let dir = scratch.path().to_path_buf();
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::write(dir.join("OK"), "fine").unwrap();

@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn pid_file_is_exclusive_and_removed_status_file_round_trips() {
-        let scratch = crate::test_dir::TestDir::new("ss-files");
+        let scratch = crate::scratch::ScratchDir::new("ss-files");
         let dir = scratch.path().to_path_buf();
         let pid_path = dir.join("app.pid");
         let mut held = PidFile::create(&pid_path).unwrap();

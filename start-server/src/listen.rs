@@ -344,7 +344,7 @@ mod tests {
             PortSpec::parse("127.0.0.1:0").unwrap(),
             PortSpec::parse("[::1]:0").unwrap(),
         ];
-        let dir = crate::test_dir::TestDir::new("ss-listen");
+        let dir = crate::scratch::ScratchDir::new("ss-listen");
         let sock = dir.path().join("a.sock");
         let listeners = match bind_all(&ports, std::slice::from_ref(&sock), 16) {
             Ok(l) => l,

@@ -16,10 +16,11 @@ mod listen;
 mod log;
 mod logger;
 mod safe_file;
+#[cfg(test)]
+#[path = "../../tests/common/scratch.rs"]
+mod scratch;
 mod spawn;
 mod supervisor;
-#[cfg(test)]
-mod test_dir;
 
 use clap::Parser;
 use cli::{Mode, Options};

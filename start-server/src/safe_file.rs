@@ -209,8 +209,8 @@ pub fn identity(meta: &std::fs::Metadata) -> (u64, u64) {
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> crate::test_dir::TestDir {
-        crate::test_dir::TestDir::new(&format!("ss-safe-{name}"))
+    fn scratch(name: &str) -> crate::scratch::ScratchDir {
+        crate::scratch::ScratchDir::new(&format!("ss-safe-{name}"))
     }
 
     #[test]

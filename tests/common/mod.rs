@@ -7,6 +7,9 @@
 #![allow(dead_code)]
 
 pub mod example;
+mod scratch;
+#[allow(unused_imports)] // not every test binary makes one
+pub use scratch::ScratchDir;
 
 use crossbeam_channel::Receiver;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -711,46 +714,4 @@ pub fn zombies_of(parent: i32) -> Vec<i32> {
             fields.next() == Some("Z") && fields.next() == Some(parent.as_str())
         })
         .collect()
-}
-
-/// A fresh directory of its own for one test (`mkdtemp`: a unique name, never one left by
-/// another run or another test), removed with everything in it when dropped. `keep` hands
-/// the path over instead, for a helper that removes it itself once the test has passed.
-pub struct ScratchDir(Option<std::path::PathBuf>);
-
-impl ScratchDir {
-    /// A new directory in the system's temporary directory, its name starting with `prefix`.
-    pub fn new(prefix: &str) -> ScratchDir {
-        use std::os::unix::ffi::OsStringExt;
-        let template = std::env::temp_dir().join(format!("{prefix}-XXXXXX"));
-        let mut bytes = std::ffi::CString::new(template.into_os_string().into_vec())
-            .unwrap()
-            .into_bytes_with_nul();
-        // SAFETY: a writable, NUL-terminated template ending in XXXXXX, as mkdtemp needs.
-        let made = unsafe { libc::mkdtemp(bytes.as_mut_ptr().cast()) };
-        assert!(
-            !made.is_null(),
-            "mkdtemp: {}",
-            std::io::Error::last_os_error()
-        );
-        bytes.pop();
-        ScratchDir(Some(std::ffi::OsString::from_vec(bytes).into()))
-    }
-
-    pub fn path(&self) -> &std::path::Path {
-        self.0.as_deref().expect("kept")
-    }
-
-    /// The path, no longer removed on drop.
-    pub fn keep(mut self) -> std::path::PathBuf {
-        self.0.take().expect("kept once")
-    }
-}
-
-impl Drop for ScratchDir {
-    fn drop(&mut self) {
-        if let Some(dir) = self.0.take() {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-    }
 }
