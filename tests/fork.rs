@@ -204,6 +204,10 @@ fn child_of_an_init_mode_process_can_still_be_terminated() {
 /// (no code of sigchan's can run in the child to prevent it); the child becomes killable when
 /// it calls `process::restore_signals_in_child()`, as README and `sigchan::process` say.
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user emulates a guest's mask and pending signals: /proc shows the host's"
+)]
 fn a_raw_fork_child_of_an_init_mode_process_holds_term_until_it_restores_its_mask() {
     isolated(|| {
         sigchan::init().unwrap();
