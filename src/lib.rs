@@ -44,7 +44,8 @@
 //!   signal takes its original action, so a second Ctrl-C kills.
 //! - [`stats`]: arrivals, deliveries, coalesced arrivals, drops on full channels, origins lost.
 //! - Feature `async`: `stream::SignalStream` and `stream::InfoStream`, `futures_core::Stream`s
-//!   for any executor, woken by the signal thread.
+//!   for any executor, woken by the signal thread (tested under tokio, smol, async-task and
+//!   the futures crate's executors).
 //! - [`reap::Reaper`]: SIGCHLD as one event per ended child (pid, exit code or signal),
 //!   reaping every child (an init, a subreaper) or only the ones you watch, so a
 //!   `std::process::Child` that waits for itself is never robbed.
