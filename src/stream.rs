@@ -3,11 +3,11 @@
 //! A [`futures_core::Stream`] of [`Signal`] or [`SigInfo`] fed by the signal thread, which
 //! wakes the task's `Waker` itself. No runtime is assumed: any executor that polls futures
 //! drives them, and no extra thread or file descriptor is used. The tests run them under
-//! tokio, smol (`block_on` and its executor), async-task
-//! (smol's task primitive, run on the thread that wakes it, so the stream is dropped on the
-//! signal thread), the futures crate's `block_on` and `ThreadPool`, and a minimal hand-written
-//! executor that counts wakes: wakes, a cancelled `recv` losing nothing, and drop on the
-//! signal thread. async-std is not tested (it is discontinued in favour of smol).
+//! tokio, smol (`block_on` and its executor), async-task (smol's task primitive, run on the
+//! thread that wakes it, so the stream is dropped on the signal thread), the futures crate's
+//! `block_on` and `ThreadPool`, and a minimal hand-written executor that counts wakes: wakes,
+//! a cancelled `recv` losing nothing, and drop on the signal thread. async-std is not tested
+//! (it is discontinued in favour of smol).
 
 use crate::runtime::deferred::Deferred;
 use crate::runtime::lock;
