@@ -218,7 +218,9 @@ impl Registry {
 
     /// Counts one subscriber of `sig` less; the last one gives the disposition back. Returns
     /// the signal's bit if that was its last info subscriber: the caller withdraws the info
-    /// interest once every signal is released (`withdraw_info`), never before.
+    /// interest (`Queue::withdraw_info`) once every signal is released, never before: a
+    /// handler that saw the signal wanted must also see its origin wanted, or the stopping
+    /// info channel, which gets records only, would miss it (sigqueue invariant 6).
     fn drop_ref(&mut self, sig: Signal, info: bool) -> Result<u64, Error> {
         let i = sig.as_raw() as usize;
         let mut last_info = 0;
@@ -233,18 +235,6 @@ impl Registry {
             self.release(sig, GiveBack::Original)?;
         }
         Ok(last_info)
-    }
-
-    /// Stops recording the origins of `bits`, whose last info subscribers left. After the
-    /// `release` of those nobody wants any more, never before: a handler that saw the signal
-    /// wanted must also see its origin wanted, or the stopping info channel, which gets
-    /// records only, would miss it (sigqueue invariant 6). Those re-subscribed meanwhile
-    /// keep it.
-    fn withdraw_info(&self, bits: u64) {
-        let still = (1..N)
-            .filter(|&i| self.info_refs[i] > 0)
-            .fold(0, |m, i| m | 1u64 << (i - 1));
-        QUEUE.withdraw_info(bits & !still);
     }
 
     /// Removes `sigs` from every subscriber; each affected channel goes on the stopping
@@ -278,7 +268,8 @@ impl Registry {
             self.info_refs[i] = 0;
             self.release(sig, to)?;
         }
-        self.withdraw_info(info);
+        // After every release (see `drop_ref`).
+        QUEUE.withdraw_info(info);
         self.publish_mask();
         Ok(ids)
     }
@@ -290,7 +281,7 @@ impl Registry {
         for sig in sub.set {
             last_info |= self.drop_ref(sig, info)?;
         }
-        self.withdraw_info(last_info);
+        QUEUE.withdraw_info(last_info);
         self.publish_mask();
         Ok(sub)
     }

@@ -95,7 +95,7 @@ pub(crate) fn ensure_started(dispatch: Dispatch) -> Result<bool, Error> {
         forget_parent_state();
     }
     // Not `std::thread`: see `spawn_detached` (a child of a multi-threaded parent).
-    sys::pthread::spawn_detached(c"sigchan", STACK_SIZE, run_from_start, dispatch as usize)
+    sys::pthread::spawn_detached(c"sigchan", STACK_SIZE, Box::new(move || run(dispatch)))
         .map_err(Error::Os)?;
     receiver::set_owner(pid);
     Ok(true)
@@ -139,13 +139,6 @@ pub(crate) fn sync() {
             .wait(c)
             .unwrap_or_else(std::sync::PoisonError::into_inner);
     }
-}
-
-/// The new thread's entry: `arg` is the `Dispatch` that `ensure_started` passed.
-fn run_from_start(arg: usize) -> ! {
-    // SAFETY: `arg` is a `Dispatch` (a fn pointer) cast to usize by `ensure_started`.
-    let dispatch: Dispatch = unsafe { std::mem::transmute::<usize, Dispatch>(arg) };
-    run(dispatch)
 }
 
 fn run(dispatch: Dispatch) -> ! {

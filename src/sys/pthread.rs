@@ -42,7 +42,7 @@ pub fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern 
 }
 
 /// Starts a detached thread named `name` (at most 15 bytes) on a stack of `stack_size`
-/// bytes, running `body(arg)`, which must never return or unwind.
+/// bytes, running `body`.
 ///
 /// `pthread_create` itself rather than `std::thread`: std's thread start registers the new
 /// thread under a process-wide lock of its own (its stack-overflow guard bookkeeping), and in
@@ -51,20 +51,16 @@ pub fn at_fork(prepare: extern "C" fn(), parent: extern "C" fn(), child: extern 
 pub fn spawn_detached(
     name: &std::ffi::CStr,
     stack_size: usize,
-    body: fn(usize) -> !,
-    arg: usize,
+    body: Box<dyn FnOnce() + Send>,
 ) -> std::io::Result<()> {
-    /// What the new thread receives: a `Box` leaked into its one argument.
-    struct Start {
-        body: fn(usize) -> !,
-        arg: usize,
-    }
+    type Body = Box<dyn FnOnce() + Send>;
     extern "C" fn start(p: *mut libc::c_void) -> *mut libc::c_void {
-        // SAFETY: `p` is the `Box<Start>` leaked below, handed to this thread only.
-        let Start { body, arg } = *unsafe { Box::from_raw(p.cast::<Start>()) };
-        body(arg)
+        // SAFETY: `p` is the `Box<Body>` leaked below, handed to this thread only.
+        let body = unsafe { Box::from_raw(p.cast::<Body>()) };
+        body();
+        std::ptr::null_mut()
     }
-    let boxed = Box::into_raw(Box::new(Start { body, arg }));
+    let boxed: *mut Body = Box::into_raw(Box::new(body));
     // SAFETY: attr is initialised before use and destroyed after; `start` has the signature
     // pthread_create expects and takes ownership of `boxed` once the thread exists.
     let ret = unsafe {

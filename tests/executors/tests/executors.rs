@@ -47,14 +47,18 @@ fn futures_within<T>(f: impl Future<Output = T>) -> Option<T> {
     })
 }
 
+/// A `recv` parked under `block_on` (one of the two below) returns the signal another
+/// thread sends: only the signal thread's wake can end the park.
+fn block_on_is_woken_by_the_signal_thread(block_on: fn(&mut SignalStream) -> Option<Signal>) {
+    let mut signals = SignalStream::new(&[SIGHUP, SIGUSR1]).unwrap();
+    let sender = raise_soon(SIGUSR1);
+    assert_eq!(block_on(&mut signals), Some(SIGUSR1), "no wake");
+    sender.join().unwrap();
+}
+
 #[test]
 fn smol_block_on_is_woken_by_the_signal_thread() {
-    isolated(|| {
-        let mut signals = SignalStream::new(&[SIGHUP, SIGUSR1]).unwrap();
-        let sender = raise_soon(SIGUSR1);
-        assert_eq!(smol_within(signals.recv()), Some(SIGUSR1), "no wake");
-        sender.join().unwrap();
-    });
+    isolated(|| block_on_is_woken_by_the_signal_thread(|s| smol_within(s.recv())));
 }
 
 /// A task on smol's global executor (its own threads) receives; the test waits on the task.
@@ -73,12 +77,7 @@ fn a_task_on_smols_executor_receives() {
 
 #[test]
 fn futures_block_on_is_woken_by_the_signal_thread() {
-    isolated(|| {
-        let mut signals = SignalStream::new(&[SIGUSR1]).unwrap();
-        let sender = raise_soon(SIGUSR1);
-        assert_eq!(futures_within(signals.recv()), Some(SIGUSR1), "no wake");
-        sender.join().unwrap();
-    });
+    isolated(|| block_on_is_woken_by_the_signal_thread(|s| futures_within(s.recv())));
 }
 
 /// A task on the futures crate's `ThreadPool` receives; the test waits on its handle.
