@@ -46,6 +46,9 @@
 //! - Feature `async`: `stream::SignalStream` and `stream::InfoStream`, `futures_core::Stream`s
 //!   for any executor, woken by the signal thread (tested under tokio, smol, async-task and
 //!   the futures crate's executors).
+//! - [`forward`]: signals passed on to a child process or group from inside the handler,
+//!   with a rewrite table, no thread woken, `stop`'s guarantee and a pidfd against pid reuse
+//!   (what an init, a supervisor or a proxy needs).
 //! - [`reap::Reaper`]: SIGCHLD as one event per ended child (pid, exit code or signal),
 //!   reaping every child (an init, a subreaper) or only the ones you watch, so a
 //!   `std::process::Child` that waits for itself is never robbed.
@@ -171,6 +174,7 @@ mod sigctx;
 mod sys;
 mod types;
 
+pub mod forward;
 pub mod process;
 pub mod reap;
 mod shutdown;

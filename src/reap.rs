@@ -47,7 +47,7 @@ use crate::types::signal::{Signal, SIGCHLD};
 use crossbeam_channel::{Receiver, RecvError, RecvTimeoutError, Sender, TryRecvError};
 use std::collections::BTreeSet;
 use std::os::unix::process::ExitStatusExt;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -132,6 +132,10 @@ struct Reaping {
     holds: AtomicUsize,
     /// In `Watched` mode, the pids not yet reaped.
     watched: Mutex<BTreeSet<i32>>,
+    /// `Reaper::all_reporting`: the only pids whose exits become events (`None`: all).
+    reported: Option<Vec<i32>>,
+    /// Children reaped without an event (`Reaper::unreported`).
+    unreported: AtomicU64,
     tx: Sender<ChildExit>,
 }
 
@@ -170,7 +174,14 @@ impl Reaping {
         match self.mode {
             Mode::All => {
                 while let Some(exit) = wait_nohang(-1) {
-                    let _ = self.tx.send(exit);
+                    match &self.reported {
+                        Some(pids) if !pids.contains(&(exit.pid as i32)) => {
+                            self.unreported.fetch_add(1, SeqCst);
+                        }
+                        _ => {
+                            let _ = self.tx.send(exit);
+                        }
+                    }
                 }
             }
             Mode::Watched => {
@@ -258,7 +269,37 @@ impl Reaper {
     /// # Ok::<(), sigchan::Error>(())
     /// ```
     pub fn all() -> Result<Reaper, Error> {
-        Reaper::new(Mode::All)
+        Reaper::new(Mode::All, None)
+    }
+
+    /// A reaper of every child, like [`Reaper::all`], that delivers an event only for the
+    /// children in `pids`: the others (an init's orphans) are reaped on the signal thread
+    /// and only counted ([`unreported`](Self::unreported)), so nothing else wakes up for
+    /// them. What an init wants: its main child's exit, and no zombies.
+    ///
+    /// # Errors
+    /// [`Error::Os`] if the signal thread cannot be started.
+    ///
+    /// ```
+    /// use sigchan::reap::Reaper;
+    /// use std::time::Duration;
+    /// let other = std::process::Command::new("true").spawn().unwrap();
+    /// let main = std::process::Command::new("sh").args(["-c", "sleep 0.2; exit 7"]).spawn().unwrap();
+    /// let reaper = Reaper::all_reporting(&[main.id()])?;
+    /// // `true` is reaped too, with no event: the first event is the main child's.
+    /// let exit = reaper.recv_timeout(Duration::from_secs(60)).unwrap();
+    /// assert_eq!((exit.pid(), exit.shell_status()), (main.id(), 7));
+    /// # drop(other);
+    /// # Ok::<(), sigchan::Error>(())
+    /// ```
+    pub fn all_reporting(pids: &[u32]) -> Result<Reaper, Error> {
+        Reaper::new(Mode::All, Some(pids.iter().map(|&p| p as i32).collect()))
+    }
+
+    /// How many children this reaper reaped without delivering an event (only
+    /// [`all_reporting`](Self::all_reporting) leaves any out).
+    pub fn unreported(&self) -> u64 {
+        self.reaping.unreported.load(SeqCst)
     }
 
     /// A reaper of the pids given to [`watch`](Self::watch) only: children that
@@ -267,10 +308,10 @@ impl Reaper {
     /// # Errors
     /// [`Error::Os`] if the signal thread cannot be started.
     pub fn watching() -> Result<Reaper, Error> {
-        Reaper::new(Mode::Watched)
+        Reaper::new(Mode::Watched, None)
     }
 
-    fn new(mode: Mode) -> Result<Reaper, Error> {
+    fn new(mode: Mode, reported: Option<Vec<i32>>) -> Result<Reaper, Error> {
         let (tx, rx) = crossbeam_channel::unbounded();
         let reaping = Arc::new(Reaping {
             mode,
@@ -278,6 +319,8 @@ impl Reaper {
             requested: AtomicBool::new(false),
             holds: AtomicUsize::new(0),
             watched: Mutex::new(BTreeSet::new()),
+            reported,
+            unreported: AtomicU64::new(0),
             tx,
         });
         let sink = Sink::Hook(reaping.clone());

@@ -1,6 +1,9 @@
 //! `Stats`: the per-signal counters (`sigctx::counters`) as users read them.
 
-use crate::sigctx::counters::{ARRIVALS, COALESCED, DELIVERED, DROPPED_FULL, ORIGINS_LOST};
+use crate::sigctx::counters::{
+    ARRIVALS, COALESCED, DELIVERED, DISCARDED, DROPPED_FULL, FORWARDED, FORWARD_FAILED,
+    ORIGINS_LOST,
+};
 use crate::sys::signo::TABLE_LEN;
 use crate::types::signal::Signal;
 
@@ -51,6 +54,16 @@ pub struct Stats {
     /// Arrivals whose origin ([`crate::SigInfo`]) the full ring could not hold; each still
     /// reaches every info subscriber, as one `SigInfo` with [`crate::Cause::Lost`].
     pub origins_lost: u64,
+    /// Arrivals a [`Forwarding`](crate::forward::Forwarding) sent on and the kernel
+    /// accepted. Forwards are counted apart from channels: each arrival handled while the
+    /// signal is forwarded bumps exactly one of `forwarded`, `forward_failed` and
+    /// `discarded` (and `arrivals` only if a channel also subscribes).
+    pub forwarded: u64,
+    /// Forwarded arrivals the kernel refused: the target is gone (`ESRCH`) or not ours to
+    /// signal (`EPERM`).
+    pub forward_failed: u64,
+    /// Arrivals a forward's rewrite table discarded.
+    pub discarded: u64,
 }
 
 /// The counters of `sig`.
@@ -72,6 +85,9 @@ pub fn stats(sig: Signal) -> Stats {
         delivered: DELIVERED.get(i),
         dropped_full: DROPPED_FULL.get(i),
         origins_lost: ORIGINS_LOST.get(i),
+        forwarded: FORWARDED.get(i),
+        forward_failed: FORWARD_FAILED.get(i),
+        discarded: DISCARDED.get(i),
     }
 }
 

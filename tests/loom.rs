@@ -355,6 +355,122 @@ fn notify_after_ignore_racing_a_handler_queues_or_ignores() {
     );
 }
 
+/// A route for signal A in the models (the queue treats it as opaque).
+const ROUTE: u64 = 0x0100_0000_0007;
+
+/// A handler thread for signal A whose forward is recorded: `forwards` counts them, and a
+/// forward made after `stopped` was set fails the model.
+fn spawn_routed_sender(
+    q: &Arc<Q>,
+    forwards: &Arc<AtomicUsize>,
+    stopped: &Arc<AtomicBool>,
+) -> thread::JoinHandle<Sent> {
+    let (q, forwards, stopped) = (q.clone(), forwards.clone(), stopped.clone());
+    thread::spawn(move || {
+        q.send_routed(A, &rec(0), false, |route| {
+            assert_eq!(route, ROUTE);
+            assert!(
+                !stopped.load(SeqCst),
+                "forwarded after stop_forwarding returned"
+            );
+            forwards.fetch_add(1, SeqCst);
+        })
+    })
+}
+
+/// `Forwarding::stop` racing a handler: the arrival is forwarded (before the stop returns)
+/// or takes its original action, never neither, and nothing is forwarded afterwards (queue
+/// invariant 7). Fails if the route is cleared without the `wait_quiet` after it.
+#[test]
+fn stop_forwarding_racing_a_handler_forwards_or_takes_the_original_action() {
+    model(
+        "stop_forwarding_racing_a_handler_forwards_or_takes_the_original_action",
+        || {
+            let q = Arc::new(Q::new());
+            q.start_forwarding(A, ROUTE);
+            let (forwards, stopped) = (
+                Arc::new(AtomicUsize::new(0)),
+                Arc::new(AtomicBool::new(false)),
+            );
+            let sender = spawn_routed_sender(&q, &forwards, &stopped);
+            q.stop_forwarding(A);
+            stopped.store(true, SeqCst);
+            let sent = sender.join().unwrap();
+            assert!(
+                matches!(sent, Sent::Forwarded | Sent::NotWanted),
+                "{sent:?}"
+            );
+            assert_eq!(forwards.load(SeqCst) == 1, sent == Sent::Forwarded);
+            assert_eq!(
+                q.drain().signals,
+                0,
+                "a forward-only signal is never queued"
+            );
+        },
+    );
+}
+
+/// A signal handed from a forward to a channel (`notify`, then the forward stopped) racing
+/// a handler that read `wanted` before the `enable`: forwarded or queued, never the
+/// original action. Fails if `stop_forwarding` clears the route without first seeing out
+/// the senders that read the old `wanted` (invariant 7).
+#[test]
+fn a_forward_handed_to_a_channel_racing_a_handler_is_never_lost() {
+    model(
+        "a_forward_handed_to_a_channel_racing_a_handler_is_never_lost",
+        || {
+            let q = Arc::new(Q::new());
+            q.start_forwarding(A, ROUTE);
+            let (forwards, stopped) = (
+                Arc::new(AtomicUsize::new(0)),
+                Arc::new(AtomicBool::new(false)),
+            );
+            let sender = spawn_routed_sender(&q, &forwards, &stopped);
+            q.enable(A);
+            q.stop_forwarding(A);
+            stopped.store(true, SeqCst);
+            let sent = sender.join().unwrap();
+            assert_ne!(
+                sent,
+                Sent::NotWanted,
+                "the original action during a hand-over"
+            );
+            let queued = q.drain().signals == A;
+            assert_eq!(queued, sent == Sent::Queued, "{sent:?}");
+            assert!(queued || forwards.load(SeqCst) == 1, "{sent:?}");
+        },
+    );
+}
+
+/// The other way: a channel's signal handed to a forward (route set, then the channel's
+/// `disable`) racing a handler: queued or forwarded, never the original action. Fails if
+/// the sender reads its route before `wanted`.
+#[test]
+fn a_channel_handed_to_a_forward_racing_a_handler_is_never_lost() {
+    model(
+        "a_channel_handed_to_a_forward_racing_a_handler_is_never_lost",
+        || {
+            let q = Arc::new(Q::new());
+            q.enable(A);
+            let (forwards, stopped) = (
+                Arc::new(AtomicUsize::new(0)),
+                Arc::new(AtomicBool::new(false)),
+            );
+            let sender = spawn_routed_sender(&q, &forwards, &stopped);
+            q.start_forwarding(A, ROUTE);
+            q.disable(A, Unwanted::Original);
+            let sent = sender.join().unwrap();
+            assert_ne!(
+                sent,
+                Sent::NotWanted,
+                "the original action during a hand-over"
+            );
+            let queued = q.drain().signals == A;
+            assert!(queued || forwards.load(SeqCst) == 1, "{sent:?}");
+        },
+    );
+}
+
 /// Two handlers record the origin of the same signal while the receiver drains (queue
 /// invariant 5). With room for both, every record comes out once, even when the second bit
 /// coalesces or the receiver meets a claimed slot not yet published: the bit set after

@@ -134,6 +134,24 @@ fn a_storm_of_short_children_loses_no_exit_and_leaves_no_zombie() {
     });
 }
 
+/// `all_reporting`: 200 other children end around the main one; every one is reaped (no
+/// zombie), only the main child's exit is an event, and the others are counted.
+#[test]
+fn a_reporting_reaper_reaps_everyone_and_reports_only_its_pids() {
+    isolated(|| {
+        let main = child_exiting(9, Duration::from_millis(200));
+        let reaper = Reaper::all_reporting(&[main]).unwrap();
+        for i in 0..200 {
+            child_exiting(i % 7, Duration::ZERO);
+        }
+        let e = reaper.recv_timeout(RECV).expect("the main child's exit");
+        assert_eq!((e.pid(), e.ended()), (main, Ended::Exited(9)));
+        wait_until("all 200 others reaped", || reaper.unreported() == 200);
+        assert!(reaper.try_recv().is_err(), "no event for the others");
+        assert!(zombies().is_empty(), "zombies left: {:?}", zombies());
+    });
+}
+
 /// The bug the watching mode exists for: `waitpid(-1)` steals the child `std::process::Child`
 /// owns, and `Child::wait` fails with ECHILD. Watching reaps only its own pid.
 #[test]

@@ -45,6 +45,27 @@ fn stop_racing_kill_on_info_channels_thousands_of_times() {
     eprintln!("stress: {done} stop/kill rounds on info channels, 0 lost, {defaults} took the default action");
 }
 
+/// The same for forwards (`sigchan::forward`): each round SIGINT is forwarded before the
+/// forward's `stop` returns, or takes its default action.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn forward_stop_racing_kill_thousands_of_times() {
+    let rounds = env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize;
+    let (done, defaults) = common::forwarding::forward_stop_racing_kill(rounds);
+    eprintln!(
+        "stress: {done} forward stop/kill rounds, 0 lost, {defaults} took the default action"
+    );
+}
+
+/// SIGINT handed between a channel and a forward under a storm of it: never fatal.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn forward_hand_overs_under_a_storm_never_take_the_default_action() {
+    let rounds = env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize;
+    let forwarded = common::forwarding::hand_overs_under_a_storm(rounds);
+    eprintln!("stress: {rounds} channel/forward hand-overs under a SIGINT storm, {forwarded} forwarded, none fatal");
+}
+
 /// `ignore` and `notify` of SIGINT in turn on one thread while another sends SIGINT without
 /// pause: at every moment the signal is either subscribed or ignored, so the process must
 /// never take its default action (die). A handler that read `wanted` during the ignore and

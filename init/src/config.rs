@@ -119,18 +119,42 @@ pub const LICENSE: &str = "sigchan-init is licensed under the MIT license or the
 version 2.0, at your option (LICENSE-MIT and LICENSE-APACHE in the sigchan repository).\n\
 It is a reimplementation: it contains no code of tini or dumb-init.\n";
 
-/// The version line, naming sigchan-init and the program it stands in for.
+/// The version line, naming sigchan-init and the program it stands in for, and ending
+/// `- git.COMMIT`: the shape Docker reads (`dockerd --init-path`; `docker info` then shows
+/// the commit as the init's version).
 pub fn version(personality: Personality) -> String {
     let v = env!("CARGO_PKG_VERSION");
-    match personality {
-        Personality::Tini => {
-            format!("sigchan-init {v} (tini personality, command line of tini 0.19)")
+    let commit = env!("SIGCHAN_INIT_COMMIT");
+    let what = match personality {
+        Personality::Tini => " (tini personality, command line of tini 0.19)",
+        Personality::DumbInit => " (dumb-init personality, command line of dumb-init 1.2.5)",
+        Personality::Native => "",
+    };
+    format!("sigchan-init {v}{what} - git.{commit}")
+}
+
+/// Docker's reading of an init's `--version` (`parseInitVersion` in dockerd): the text
+/// after `tini version ` is the version, the word after ` - git.` the commit; neither is
+/// an error. Returns (version, commit).
+#[cfg(test)]
+pub fn docker_reads(line: &str) -> Result<(String, String), String> {
+    let parts: Vec<&str> = line.split(" - ").collect();
+    let mut commit = String::new();
+    if let Some(git) = parts.get(1) {
+        let git: Vec<&str> = git.trim().split('.').collect();
+        if git.len() == 2 && git[0] == "git" {
+            commit = git[1].to_owned();
         }
-        Personality::DumbInit => {
-            format!("sigchan-init {v} (dumb-init personality, command line of dumb-init 1.2.5)")
-        }
-        Personality::Native => format!("sigchan-init {v}"),
     }
+    let version = parts[0]
+        .trim()
+        .strip_prefix("tini version ")
+        .unwrap_or_default()
+        .to_owned();
+    if version.is_empty() && commit.is_empty() {
+        return Err(format!("unknown output format: {line}"));
+    }
+    Ok((version, commit))
 }
 
 /// A personality's parser: program name, arguments, environment lookup.
@@ -153,4 +177,28 @@ pub fn parse_for_test(
             .map(|(_, v)| v.to_string())
     };
     parse(name, &args, &lookup)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn docker_reads_the_version_line_in_every_personality() {
+        for p in [
+            Personality::Tini,
+            Personality::DumbInit,
+            Personality::Native,
+        ] {
+            let (_, commit) = docker_reads(&version(p)).unwrap();
+            assert_eq!(commit, env!("SIGCHAN_INIT_COMMIT"));
+            assert!(!commit.is_empty());
+        }
+        // What Debian's tini prints, and what sigchan-init printed before.
+        assert_eq!(
+            docker_reads("tini version 0.19.0").unwrap(),
+            ("0.19.0".to_owned(), String::new())
+        );
+        assert!(docker_reads("sigchan-init 0.1.0").is_err());
+    }
 }

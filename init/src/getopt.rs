@@ -58,7 +58,8 @@ impl Spec {
                 }
                 continue;
             }
-            if let Some(long) = arg.strip_prefix(b"--") {
+            // Plain `getopt` (no long options, tini) reads `--foo` as the short option `-`.
+            if let Some(long) = arg.strip_prefix(b"--").filter(|_| !self.longs.is_empty()) {
                 let text = String::from_utf8_lossy(long).into_owned();
                 let (name, inline) = match text.split_once('=') {
                     Some((n, v)) => (n.to_owned(), Some(OsString::from(v))),
@@ -75,7 +76,14 @@ impl Spec {
                     (Some(l), _) => l,
                     (None, [l]) => *l,
                     (None, []) => return Err(format!("unrecognized option '--{name}'")),
-                    (None, _) => return Err(format!("option '--{name}' is ambiguous")),
+                    (None, many) => {
+                        let names: Vec<String> =
+                            many.iter().map(|l| format!("'--{}'", l.name)).collect();
+                        return Err(format!(
+                            "option '--{name}' is ambiguous; possibilities: {}",
+                            names.join(" ")
+                        ));
+                    }
                 };
                 let value = if long.takes_arg {
                     match inline {
@@ -220,6 +228,31 @@ mod tests {
         assert_eq!(
             dumb.parse(&args(&["--rewrite"])).unwrap_err(),
             "option '--rewrite' requires an argument"
+        );
+        let versions = Spec {
+            shorts: "vV",
+            longs: &[
+                Long {
+                    name: "verbose",
+                    takes_arg: false,
+                    short: 'v',
+                },
+                Long {
+                    name: "version",
+                    takes_arg: false,
+                    short: 'V',
+                },
+            ],
+            stop_at_operand: true,
+        };
+        assert_eq!(
+            versions.parse(&args(&["--ver"])).unwrap_err(),
+            "option '--ver' is ambiguous; possibilities: '--verbose' '--version'"
+        );
+        // Plain getopt (tini) has no long options: `--foo` is the unknown short option `-`.
+        assert_eq!(
+            TINI.parse(&args(&["--foo"])).unwrap_err(),
+            "invalid option -- '-'"
         );
     }
 }

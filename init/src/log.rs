@@ -27,12 +27,15 @@ fn describe(sig: i32) -> String {
     }
 }
 
-/// dumb-init's short name of a signal (`TERM`), or `(null)` as its C code printed.
-fn short_name(sig: i32) -> String {
-    match sigchan::Signal::new(sig) {
-        Ok(s) if sig <= 31 => s.to_string().trim_start_matches("SIG").to_owned(),
-        _ => "(null)".to_owned(),
-    }
+/// The C library's text for `errno` ("No such file or directory"), as tini and dumb-init
+/// print it.
+pub fn strerror(errno: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    // Without the " (os error N)" std appends.
+    text.split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn name(sig: i32) -> String {
@@ -40,7 +43,10 @@ fn name(sig: i32) -> String {
 }
 
 /// Who sent a signal, from its `SigInfo`: `pid 12 (bash)`, or how it came.
-fn sender(info: &SigInfo) -> String {
+fn sender(info: Option<&SigInfo>) -> String {
+    let Some(info) = info else {
+        return "a sender not recorded (it came before logging started)".to_owned();
+    };
     match (info.pid(), info.sender_name()) {
         (Some(pid), Some(comm)) => format!("pid {pid} ({comm})"),
         (Some(pid), None) => format!("pid {pid}"),
@@ -132,6 +138,55 @@ impl Log {
         }
     }
 
+    /// `TIOCNOTTY` failed (no terminal: the usual case in a container).
+    pub fn tty_not_detached(&self, err: &std::io::Error) {
+        if self.personality == Personality::DumbInit {
+            let errno = err.raw_os_error().unwrap_or(0);
+            self.dumb(&format!(
+                "Unable to detach from controlling tty (errno={errno} {}).\n",
+                strerror(errno)
+            ));
+        }
+    }
+
+    /// tini's trace after `PR_SET_CHILD_SUBREAPER`.
+    pub fn subreaper_registered(&self) {
+        if self.personality == Personality::Tini {
+            self.tini("TRACE", 4, "Registered as child subreaper");
+        }
+    }
+
+    /// What tini's loop prints each time it looked for zombies and found no more.
+    pub fn nothing_to_reap(&self) {
+        if self.personality == Personality::Tini {
+            self.tini("TRACE", 4, "No child to reap");
+        }
+    }
+
+    /// SIGCHLD arrived (sigchan-init learns it from the reaper's events).
+    pub fn sigchld(&self) {
+        match self.personality {
+            Personality::Tini => self.tini("DEBUG", 3, "Received SIGCHLD"),
+            Personality::DumbInit => self.dumb(&format!("Received signal {}.\n", libc::SIGCHLD)),
+            Personality::Native => {}
+        }
+    }
+
+    /// Whether a line is printed for each arrival of a forwarded signal (the init then
+    /// subscribes a channel to see them; otherwise only sigchan's handler does).
+    pub fn reports_signals(&self) -> bool {
+        match self.personality {
+            Personality::Tini => self.verbosity >= 3,
+            Personality::DumbInit => self.verbosity > 0,
+            Personality::Native => self.verbosity >= 1,
+        }
+    }
+
+    /// Whether a line is printed for each reaped process other than the main child.
+    pub fn reports_reaping(&self, warn: bool) -> bool {
+        warn || self.reports_signals()
+    }
+
     pub fn spawned(&self, program: &str, pid: u32) {
         match self.personality {
             Personality::Tini => self.tini(
@@ -144,19 +199,16 @@ impl Log {
         }
     }
 
-    pub fn received(&self, info: &SigInfo) {
-        let sig = info.signal().as_raw();
+    /// Signal `sig` arrived (`info`: its origin, if the loop's channel saw it).
+    pub fn received(&self, sig: i32) {
         if self.personality == Personality::DumbInit {
-            self.dumb(&format!("Received signal {sig} ({}).\n", short_name(sig)));
+            self.dumb(&format!("Received signal {sig}.\n"));
         }
     }
 
     pub fn hand_off_ignored(&self, sig: i32) {
         match self.personality {
-            Personality::DumbInit => self.dumb(&format!(
-                "Ignoring tty hand-off signal {sig} ({}).\n",
-                short_name(sig)
-            )),
+            Personality::DumbInit => self.dumb(&format!("Ignoring tty hand-off signal {sig}.\n")),
             _ => self.native(
                 1,
                 &format!("ignored {} caused by the tty hand-off", name(sig)),
@@ -165,29 +217,21 @@ impl Log {
     }
 
     /// `sig` arrived and `sent` (0: dropped) went to `target` (negative: a process group).
-    pub fn forwarded(&self, info: &SigInfo, sent: i32, target: i32) {
-        let sig = info.signal().as_raw();
+    pub fn forwarded(&self, sig: i32, info: Option<&SigInfo>, sent: i32, target: i32) {
         match self.personality {
             Personality::Tini => {
                 self.tini("DEBUG", 3, &format!("Passing signal: '{}'", describe(sig)))
             }
             Personality::DumbInit => {
                 if sent != sig {
-                    self.dumb(&format!(
-                        "Translating signal {sig} ({}) to {sent} ({}).\n",
-                        short_name(sig),
-                        short_name(sent)
-                    ));
+                    self.dumb(&format!("Translating signal {sig} to {sent}.\n"));
                 }
                 if sent == 0 {
                     self.dumb(&format!(
                         "Not forwarding signal {sig} to children (ignored).\n"
                     ));
                 } else {
-                    self.dumb(&format!(
-                        "Forwarded signal {sent} ({}) to children.\n",
-                        short_name(sent)
-                    ));
+                    self.dumb(&format!("Forwarded signal {sent} to children.\n"));
                 }
             }
             Personality::Native => {
@@ -270,11 +314,38 @@ impl Log {
                 exit.pid()
             )),
             Ended::Killed { signal, .. } => self.dumb(&format!(
-                "A child with PID {} was terminated by signal {} ({}).\n",
+                "A child with PID {} was terminated by signal {}.\n",
                 exit.pid(),
-                signal.as_raw(),
-                short_name(signal.as_raw())
+                signal.as_raw()
             )),
+        }
+    }
+
+    /// The main child was reaped (before init acts on its end).
+    pub fn main_reaped(&self, exit: &ChildExit) {
+        match self.personality {
+            Personality::Tini => self.tini(
+                "DEBUG",
+                3,
+                &format!("Reaped child with pid: '{}'", exit.pid()),
+            ),
+            Personality::DumbInit => self.dumb_exit(exit),
+            Personality::Native => {}
+        }
+    }
+
+    /// init sent `sig` to the rest of the main child's group as it ended (dumb-init).
+    pub fn forwarded_on_exit(&self, sig: i32) {
+        if self.personality == Personality::DumbInit {
+            self.dumb(&format!("Forwarded signal {sig} to children.\n"));
+        }
+    }
+
+    /// tini's last lines: it looked for zombies once more, then leaves.
+    pub fn exiting(&self) {
+        if self.personality == Personality::Tini {
+            self.tini("TRACE", 4, "No child to reap");
+            self.tini("TRACE", 4, "Exiting: child has exited");
         }
     }
 
@@ -297,7 +368,6 @@ impl Log {
                 ),
             },
             Personality::DumbInit => {
-                self.dumb_exit(exit);
                 self.dumb(&format!("Child exited with status {status}. Goodbye.\n"));
             }
             Personality::Native => self.native(

@@ -2,6 +2,8 @@
 //! command line it takes: `tini` and `docker-init` (what Docker's `--init` runs) take
 //! tini's, `dumb-init` takes dumb-init's, any other name sigchan-init's own.
 
+#![cfg_attr(not(test), no_main)]
+
 mod child;
 mod config;
 mod dumb_init_cli;
@@ -14,7 +16,7 @@ mod tini_cli;
 use config::{Early, Personality};
 use std::ffi::OsString;
 use std::io::Write;
-use std::process::ExitCode;
+use std::os::unix::ffi::OsStringExt as _;
 
 /// The personality for the program name `argv0` (its basename).
 fn personality(argv0: &str) -> Personality {
@@ -25,8 +27,25 @@ fn personality(argv0: &str) -> Personality {
     }
 }
 
-fn main() -> ExitCode {
-    let args: Vec<OsString> = std::env::args_os().collect();
+/// The C entry point: no Rust `main`, so std's runtime start-up does not run, and with it
+/// goes the one change it makes to a process's signals (SIGPIPE ignored). The child of a
+/// tini must inherit SIGPIPE exactly as tini's parent left it, and only code that runs
+/// before any of std's can see that.
+#[cfg_attr(not(test), no_mangle)]
+extern "C" fn main(argc: libc::c_int, argv: *const *const libc::c_char) -> libc::c_int {
+    let start = child::StartSignals::capture();
+    let args: Vec<OsString> = (0..argc.max(0) as usize)
+        .map(|i| {
+            // SAFETY: the C runtime passes argc valid NUL-terminated strings in argv.
+            let arg = unsafe { std::ffi::CStr::from_ptr(*argv.add(i)) };
+            OsString::from_vec(arg.to_bytes().to_vec())
+        })
+        .collect();
+    run(args, &start)
+}
+
+/// Parses the command line of the personality `args[0]` names and runs the init.
+fn run(args: Vec<OsString>, start: &child::StartSignals) -> i32 {
     let argv0 = args
         .first()
         .map(|a| a.to_string_lossy().into_owned())
@@ -39,7 +58,7 @@ fn main() -> ExitCode {
         Personality::Native => native_cli::parse(&args),
     };
     let code = match parsed {
-        Ok(cfg) => supervise::run(&cfg),
+        Ok(cfg) => supervise::run(&cfg, start),
         Err(Early::Stdout(text)) => {
             print!("{text}");
             0
@@ -50,7 +69,7 @@ fn main() -> ExitCode {
         }
     };
     let _ = std::io::stdout().flush();
-    ExitCode::from(code as u8)
+    code & 0xff
 }
 
 #[cfg(test)]

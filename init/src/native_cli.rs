@@ -12,7 +12,11 @@ use std::time::Duration;
 /// reaps every zombie, and exits with the child's status (128+N if signal N killed it).
 /// Also runs as `tini`, `docker-init` and `dumb-init` with their command lines.
 #[derive(Parser, Debug)]
-#[command(name = "sigchan-init", version, max_term_width = 100)]
+#[command(
+    name = "sigchan-init",
+    version = concat!(env!("CARGO_PKG_VERSION"), " - git.", env!("SIGCHAN_INIT_COMMIT")),
+    max_term_width = 100
+)]
 struct Args {
     /// Keep the child in this session and forward signals to it alone [default: the child
     /// gets its own session and the terminal, and signals go to its process group]

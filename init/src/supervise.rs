@@ -1,27 +1,31 @@
-//! The init's life: set up (masked-process mode, parent-death signal, subreaper), start the
-//! child, then one loop over two channels, the signals to forward and the children that
-//! ended, until the main child ends. Idle, the loop and sigchan's thread both sleep: no
-//! timer, no polling (a `--grace` deadline is the only timeout, and only once armed).
+//! The init's life: set up (signals blocked, parent-death signal, subreaper), start the
+//! child, hand every signal to `sigchan::forward` (sigchan's handler forwards each arrival
+//! where it lands, as tini's loop would, with no thread of init's woken), then wait for the
+//! main child's exit. The loop hears of a signal only when it has something to do with it
+//! (a log line, job control, `--grace`); other children are reaped on sigchan's thread
+//! without waking it. Idle, nothing runs: no timer, no polling (a `--grace` deadline is the
+//! only timeout, and only once armed).
 
-use crate::child;
+use crate::child::{self, StartSignals};
 use crate::config::{Config, Personality, Placement};
 use crate::log::Log;
 use sigchan::channel::{unbounded, Select};
+use sigchan::forward::{Forward, Target};
 use sigchan::reap::{ChildExit, Reaper};
 use sigchan::{SigInfo, Signal, SignalSet};
-use std::collections::BTreeSet;
 use std::time::Instant;
 
-/// Runs the init described by `cfg`; returns the exit code.
-pub fn run(cfg: &Config) -> i32 {
+/// Runs the init described by `cfg`; returns the exit code. `start` is the signal state
+/// init was started with (read before anything changed it).
+pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
     let log = Log {
         personality: cfg.personality,
         verbosity: cfg.verbosity,
     };
-    // First, while this is the only thread: every thread started later (none of ours, but
-    // the C library's) blocks the signals, and only sigchan's thread takes them.
-    if let Err(e) = sigchan::init() {
-        log.fatal(&format!("cannot set up signal handling: {e}"));
+    // First, as tini does: every asynchronous signal blocked in this thread for good. What
+    // arrives before the forward starts stays pending and is forwarded then.
+    if let Err(e) = child::block_signals() {
+        log.fatal(&format!("cannot block signals: {e}"));
         return 1;
     }
     if let Some(sig) = cfg.parent_death_signal {
@@ -33,10 +37,12 @@ pub fn run(cfg: &Config) -> i32 {
             return 1;
         }
         // A parent that died before the prctl sends nothing (tini misses it): re-parented
-        // already, so act as if the signal came.
-        // SAFETY: getppid takes no arguments.
-        if unsafe { libc::getppid() } != parent {
-            let _ = sigchan::raise(sig);
+        // already, so act as if the signal came (pending until the forward takes it).
+        // SAFETY: getppid, getpid and kill take integers only.
+        unsafe {
+            if libc::getppid() != parent {
+                libc::kill(libc::getpid(), sig.as_raw());
+            }
         }
     }
     if cfg.subreaper {
@@ -46,55 +52,32 @@ pub fn run(cfg: &Config) -> i32 {
             log.fatal(&format!("Failed to register as child subreaper: {e}"));
             return 1;
         }
+        log.subreaper_registered();
     }
     if !reaps_orphans() {
         log.not_a_reaper();
     }
-    let tty_signals = [sigchan::SIGTTIN, sigchan::SIGTTOU];
-    if cfg.ignore_tty_signals {
-        // tini's choice: init may write to a terminal whose foreground it gave away.
-        if let Err(e) = sigchan::ignore(&tty_signals) {
-            log.fatal(&format!("cannot ignore SIGTTIN/SIGTTOU: {e}"));
-            return 1;
-        }
-    }
 
-    // Every catchable signal but SIGCHLD (the reaper's), each arrival with its sender.
-    let forwarded: Vec<Signal> = SignalSet::catchable()
-        .iter()
-        .filter(|s| *s != sigchan::SIGCHLD)
-        .filter(|s| !(cfg.ignore_tty_signals && tty_signals.contains(s)))
-        .collect();
-    let (tx, signals) = unbounded::<SigInfo>();
-    if let Err(e) = sigchan::notify_info(&tx, &forwarded) {
-        log.fatal(&format!("cannot catch signals: {e}"));
-        return 1;
-    }
-    let reaper = match Reaper::all() {
-        Ok(r) => r,
-        Err(e) => {
-            log.fatal(&format!("cannot reap children: {e}"));
-            return 1;
-        }
-    };
-
-    // The arrivals the terminal hand-off itself causes, not meant for the child.
-    let mut hand_off: BTreeSet<i32> = BTreeSet::new();
+    // The arrivals the terminal hand-off itself causes are not meant for the child: they
+    // are pending now (blocked), and taken here before anything forwards.
     if cfg.placement == Placement::OwnSession {
-        if let Some(was_leader) = child::give_up_tty() {
-            log.tty_detached(was_leader);
-            if was_leader {
-                hand_off.extend([libc::SIGHUP, libc::SIGCONT]);
+        match child::give_up_tty() {
+            Ok(was_leader) => {
+                log.tty_detached(was_leader);
+                if was_leader {
+                    for sig in child::take_hand_off_signals() {
+                        log.hand_off_ignored(sig);
+                    }
+                }
             }
+            Err(e) => log.tty_not_detached(&e),
         }
     }
 
-    // Under a hold: std's `spawn` reaps a child whose exec failed itself.
-    let spawned = {
-        let _hold = reaper.hold();
-        child::spawn(cfg)
-    };
-    let pid = match spawned {
+    // The child first, before sigchan starts its thread: it gets pid 2 in a new namespace,
+    // as under tini and dumb-init. No reaper exists yet, so std reaps a child whose exec
+    // failed itself.
+    let pid = match child::spawn(cfg, start) {
         Ok(pid) => pid,
         Err(e) => {
             let (code, message) = child::exec_failure(cfg, &e);
@@ -104,17 +87,109 @@ pub fn run(cfg: &Config) -> i32 {
     };
     log.spawned(&cfg.command[0].to_string_lossy(), pid);
 
+    let tty_signals = [sigchan::SIGTTIN, sigchan::SIGTTOU];
+    if cfg.ignore_tty_signals {
+        // tini's choice: init may write to a terminal whose foreground it gave away (the
+        // child, forked already, keeps what init was started with).
+        if let Err(e) = sigchan::ignore(&tty_signals) {
+            log.fatal(&format!("cannot ignore SIGTTIN/SIGTTOU: {e}"));
+            return 1;
+        }
+    }
+
+    // Every catchable signal but SIGCHLD (the reaper's), forwarded by sigchan's handler
+    // where it lands: no thread of init's wakes up for it.
+    let forwarded: Vec<Signal> = SignalSet::catchable()
+        .iter()
+        .filter(|s| *s != sigchan::SIGCHLD)
+        .filter(|s| !(cfg.ignore_tty_signals && tty_signals.contains(s)))
+        .collect();
+    let target = if cfg.forward_to_group {
+        Target::Group(pid)
+    } else {
+        Target::Process(pid)
+    };
+    let mut route = Forward::to(target);
+    for (&from, &to) in &cfg.rewrites {
+        let (Ok(from), to) = (Signal::new(from), Signal::new(to)) else {
+            continue;
+        };
+        route = match to {
+            Ok(to) => route.rewrite(from, to),
+            Err(_) => route.discard(from),
+        };
+    }
+    let _forwarding = match route.start(&forwarded) {
+        Ok(f) => f,
+        Err(e) => {
+            log.fatal(&format!("cannot forward signals: {e}"));
+            return 1;
+        }
+    };
+
+    // The loop hears of a signal only when it has something to do with it: log it, stop
+    // itself after a job-control signal, or arm `--grace`.
+    let mut watched = SignalSet::new();
+    if log.reports_signals() {
+        watched = forwarded.iter().copied().collect();
+    }
+    if cfg.stop_self_on_job_control {
+        watched.extend([sigchan::SIGTSTP, sigchan::SIGTTIN, sigchan::SIGTTOU]);
+    }
+    if cfg.grace.is_some() {
+        watched.extend(SignalSet::termination_requests());
+    }
+    let (tx, signals) = unbounded::<SigInfo>();
+    if !watched.is_empty() {
+        let watched: Vec<Signal> = watched.iter().collect();
+        if let Err(e) = sigchan::notify_info(&tx, &watched) {
+            log.fatal(&format!("cannot catch signals: {e}"));
+            return 1;
+        }
+    }
+    // Every child is reaped; the others are events only when a line is printed for them.
+    let reaper = if log.reports_reaping(cfg.warn_on_reap) {
+        Reaper::all()
+    } else {
+        Reaper::all_reporting(&[pid])
+    };
+    let reaper = match reaper {
+        Ok(r) => r,
+        Err(e) => {
+            log.fatal(&format!("cannot reap children: {e}"));
+            return 1;
+        }
+    };
+
     if cfg.chdir_root {
         // init keeps no directory busy; the child keeps the caller's.
         let _ = std::env::set_current_dir("/");
     }
 
-    let target = if cfg.forward_to_group {
-        -(pid as i32)
-    } else {
-        pid as i32
+    let raw_target = match target {
+        Target::Group(p) => -(p as i32),
+        Target::Process(p) => p as i32,
     };
     let mut kill_at: Option<Instant> = None;
+    // Per signal number, the failed forwards already reported.
+    let mut failures_seen = [0u64; 65];
+    if log.reports_signals() {
+        // Arrivals forwarded before the loop's channel existed (the child signals init at
+        // once, say): their lines, from sigchan's counters.
+        for sig in &forwarded {
+            let s = sigchan::stats(*sig);
+            for _ in 0..s.forwarded + s.forward_failed + s.discarded {
+                log_forward(
+                    cfg,
+                    &log,
+                    sig.as_raw(),
+                    None,
+                    raw_target,
+                    &mut failures_seen,
+                );
+            }
+        }
+    }
     loop {
         let mut sel = Select::new();
         let s = sel.recv(&signals);
@@ -135,13 +210,10 @@ pub fn run(cfg: &Config) -> i32 {
         };
         if op.index() == s {
             let info = op.recv(&signals).expect("tx lives in this frame");
-            log.received(&info);
             let sig = info.signal().as_raw();
-            if hand_off.remove(&sig) {
-                log.hand_off_ignored(sig);
-                continue;
+            if log.reports_signals() {
+                log_forward(cfg, &log, sig, Some(&info), raw_target, &mut failures_seen);
             }
-            forward(cfg, &log, &info, target);
             if cfg.grace.is_some()
                 && kill_at.is_none()
                 && SignalSet::termination_requests().contains(info.signal())
@@ -159,12 +231,43 @@ pub fn run(cfg: &Config) -> i32 {
             let exit = op
                 .recv(reaper.receiver())
                 .expect("the reaper lives in this frame");
+            log.sigchld();
             if exit.pid() == pid {
-                return main_child_ended(cfg, &log, &reaper, &exit, target);
+                return main_child_ended(cfg, &log, &reaper, &exit, raw_target);
             }
             log.reaped(&exit, cfg.warn_on_reap);
+            while let Ok(other) = reaper.try_recv() {
+                if other.pid() == pid {
+                    return main_child_ended(cfg, &log, &reaper, &other, raw_target);
+                }
+                log.reaped(&other, cfg.warn_on_reap);
+            }
+            log.nothing_to_reap();
         }
     }
+}
+
+/// The lines for one arrival of `sig` that sigchan's handler forwarded already (its
+/// counters say whether the kernel refused it).
+fn log_forward(
+    cfg: &Config,
+    log: &Log,
+    sig: i32,
+    info: Option<&SigInfo>,
+    target: i32,
+    failures_seen: &mut [u64; 65],
+) {
+    log.received(sig);
+    let sent = cfg.rewrites.get(&sig).copied().unwrap_or(sig);
+    let failed = Signal::new(sig).map_or(0, |s| sigchan::stats(s).forward_failed);
+    let seen = &mut failures_seen[sig as usize % 65];
+    if sent != 0 && failed > *seen {
+        *seen = failed;
+        log.child_gone_when_forwarding(sent);
+    } else {
+        log.forwarded(sig, info, sent, target);
+    }
+    log.nothing_to_reap();
 }
 
 /// PID 1 and child subreapers get orphans re-parented to them.
@@ -174,20 +277,6 @@ fn reaps_orphans() -> bool {
     let subreaper =
         unsafe { libc::prctl(libc::PR_GET_CHILD_SUBREAPER, &mut flag) } == 0 && flag != 0;
     std::process::id() == 1 || subreaper
-}
-
-/// Forwards one arrival as the rewrite rules say.
-fn forward(cfg: &Config, log: &Log, info: &SigInfo, target: i32) {
-    let sig = info.signal().as_raw();
-    let sent = cfg.rewrites.get(&sig).copied().unwrap_or(sig);
-    if sent != 0 {
-        // SAFETY: kill with integer arguments.
-        if unsafe { libc::kill(target, sent) } != 0 {
-            log.child_gone_when_forwarding(sent);
-            return;
-        }
-    }
-    log.forwarded(info, sent, target);
 }
 
 /// Where `--grace`'s SIGKILL goes: the child's group when it has one of its own.
@@ -211,6 +300,7 @@ fn main_child_ended(
     if cfg.success_statuses.contains(&status) {
         status = 0;
     }
+    log.main_reaped(exit);
     if cfg.personality == Personality::Tini {
         // tini reaps what has ended by now before it exits.
         while let Ok(other) = reaper.try_recv() {
@@ -226,8 +316,10 @@ fn main_child_ended(
         if term != 0 {
             // SAFETY: kill with integer arguments; ESRCH (nobody left) is fine.
             unsafe { libc::kill(target, term) };
+            log.forwarded_on_exit(term);
         }
     }
     log.main_exited(exit, status);
+    log.exiting();
     status
 }

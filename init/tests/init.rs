@@ -411,6 +411,144 @@ fn the_child_starts_as_a_plain_process() {
     }
 }
 
+/// `program args` started with SIGTTOU, SIGPIPE and SIGHUP ignored and SIGUSR2 blocked, as
+/// `nohup` and a careful parent leave them; returns the child's `SigBlk` and `SigIgn` (the
+/// command is `sh -c 'exec grep ...'`, which changes neither).
+fn child_state_under_a_parent_that_ignores_and_blocks(program: &str, args: &[&str]) -> (u64, u64) {
+    use std::os::unix::process::CommandExt as _;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .args(["sh", "-c", "exec grep -E '^Sig(Blk|Ign)' /proc/self/status"]);
+    // SAFETY: between fork and exec: signal and pthread_sigmask only.
+    unsafe {
+        cmd.pre_exec(|| {
+            for sig in [libc::SIGTTOU, libc::SIGPIPE, libc::SIGHUP] {
+                libc::signal(sig, libc::SIG_IGN);
+            }
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGUSR2);
+            libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("the init runs");
+    assert!(out.status.success(), "{program}: {out:?}");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mask = |f: &str| {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(f))
+            .unwrap_or_else(|| panic!("{text}"));
+        u64::from_str_radix(line[f.len()..].trim(), 16).unwrap()
+    };
+    (mask("SigBlk:"), mask("SigIgn:"))
+}
+
+fn bits(sigs: &[i32]) -> u64 {
+    sigs.iter().fold(0, |m, s| m | 1 << (s - 1))
+}
+
+/// tini gives the child exactly the signal state tini was started with (ignored signals
+/// and the mask); dumb-init resets everything to defaults. Each personality does the same.
+#[test]
+fn each_personality_gives_the_child_what_its_program_gives() {
+    let ignored = bits(&[libc::SIGTTOU, libc::SIGPIPE, libc::SIGHUP]);
+    let blocked = bits(&[libc::SIGUSR2]);
+    let tini = init_as("tini");
+    let (blk, ign) =
+        child_state_under_a_parent_that_ignores_and_blocks(tini.to_str().unwrap(), &["-s", "--"]);
+    assert_eq!(blk, blocked, "tini: the mask it was started with");
+    assert_eq!(
+        ign & ignored,
+        ignored,
+        "tini: what it inherited ignored: {ign:#x}"
+    );
+    let dumb = init_as("dumb-init");
+    let (blk, ign) =
+        child_state_under_a_parent_that_ignores_and_blocks(dumb.to_str().unwrap(), &[]);
+    assert_eq!((blk, ign & ignored), (0, 0), "dumb-init: defaults");
+}
+
+/// The same side by side with Debian's programs: identical `SigBlk` and `SigIgn`.
+#[test]
+#[ignore = "needs Debian's tini and dumb-init: .ci/run installs them"]
+fn debian_tini_and_dumb_init_give_the_child_the_same_signal_state() {
+    for (name, args) in [("tini", vec!["-s", "--"]), ("dumb-init", vec![])] {
+        let ours = child_state_under_a_parent_that_ignores_and_blocks(
+            init_as(name).to_str().unwrap(),
+            &args,
+        );
+        let theirs = child_state_under_a_parent_that_ignores_and_blocks(
+            debian(name).to_str().unwrap(),
+            &args,
+        );
+        assert_eq!(ours, theirs, "{name}: (SigBlk, SigIgn) ours vs Debian's");
+    }
+}
+
+/// Verbose lines, side by side: each line sigchan-init prints in a personality has the
+/// shape of one the real program prints for the same run (pids and numbers aside).
+#[test]
+#[ignore = "needs Debian's tini and dumb-init: .ci/run installs them"]
+fn debian_tini_and_dumb_init_print_the_same_verbose_lines() {
+    let shape = |l: &str| -> String {
+        l.chars()
+            .map(|c| if c.is_ascii_digit() { '9' } else { c })
+            .collect::<String>()
+            .replace("99999", "9")
+            .replace("9999", "9")
+            .replace("999", "9")
+            .replace("99", "9")
+    };
+    for (name, args) in [
+        ("tini", vec!["-vvv", "-s", "--"]),
+        ("dumb-init", vec!["-v"]),
+        ("dumb-init", vec!["-v", "-c"]),
+    ] {
+        let mut lines = Vec::new();
+        for program in [init_as(name), debian(name)] {
+            let mut all = args.clone();
+            all.extend(["sh", "-c", "kill -USR1 $PPID; sleep 0.3; exit 3"]);
+            let mut run = start(program.to_str().unwrap(), &all);
+            run.wait(HANG);
+            let mut seen: Vec<String> = run.seen.iter().map(|l| shape(l)).collect();
+            seen.sort();
+            seen.dedup();
+            lines.push(seen);
+        }
+        assert_eq!(lines[0], lines[1], "{name} {args:?}: ours, then Debian's");
+    }
+}
+
+/// In a new PID namespace the child is pid 2, as under tini and dumb-init: sigchan's
+/// thread starts after it.
+#[test]
+#[ignore = "needs root: unshare --pid makes a PID namespace; .ci/run runs it as root"]
+fn in_a_new_pid_namespace_the_child_is_pid_2() {
+    for name in ["tini", "dumb-init", "sigchan-init"] {
+        let init = init_as(name);
+        let mut run = start(
+            "unshare",
+            &[
+                "--pid",
+                "--fork",
+                init.to_str().unwrap(),
+                "--",
+                "sh",
+                "-c",
+                "echo pid=$$",
+            ],
+        );
+        assert_eq!(run.wait(HANG).code(), Some(0), "{name}: {:?}", run.seen);
+        assert!(
+            run.seen.iter().any(|l| l == "pid=2"),
+            "{name}: {:?}",
+            run.seen
+        );
+    }
+}
+
 #[test]
 fn dumb_init_moves_to_root_and_the_child_keeps_the_callers_directory() {
     let mut run = start_init("dumb-init", &["--", &probe(), "--exit-on", "SIGUSR1"]);

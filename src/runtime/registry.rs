@@ -41,6 +41,11 @@ pub(crate) struct Registry {
     refs: [u32; N],
     /// Of those, the ones that want each arrival's origin (info sinks).
     info_refs: [u32; N],
+    /// Signals forwarded by a `Forwarding` (`crate::forward`): the route lives in the
+    /// sigqueue, where the handler reads it; sigchan's handler stays installed for them.
+    forwarded: u64,
+    /// Which `Forwarding` forwards each signal (its id; 0: none).
+    forward_owner: [u64; N],
     /// The handler value sigchan itself last installed for each signal (its `entry`,
     /// `SIG_IGN`, or the original it restored). A disposition that differs from it was set
     /// by someone else, and sigchan leaves it alone.
@@ -53,6 +58,8 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     next_id: 0,
     refs: [0; N],
     info_refs: [0; N],
+    forwarded: 0,
+    forward_owner: [0; N],
     installed: [None; N],
 });
 
@@ -102,10 +109,17 @@ impl Registry {
     /// sigchan installs its own and chains to it.
     fn enable(&mut self, sig: Signal) -> Result<(), Error> {
         self.save_original(sig)?;
+        QUEUE.enable(sig.bit());
+        self.install(sig)
+    }
+
+    /// Installs sigchan's handler for `sig` unless it is already reached (directly, or
+    /// through another library's handler that chains to it). Idempotent.
+    fn install(&mut self, sig: Signal) -> Result<(), Error> {
+        self.save_original(sig)?;
         let i = sig.as_raw() as usize;
         let entry = handler::entry_address();
         let foreign = self.foreign(sig)?;
-        QUEUE.enable(sig.bit());
         match foreign {
             Some(f) if self.installed[i] == Some(entry) && is_function(f.handler) => {}
             other => {
@@ -168,6 +182,15 @@ impl Registry {
     /// first process both lists are empty and this changes nothing.
     fn rearm(&mut self) {
         std::mem::forget(std::mem::take(&mut self.stopping));
+        // The parent's forwards (their routes were cleared with the queue): not this
+        // process's to make. What only they held goes back to its original disposition.
+        let forwarded = std::mem::take(&mut self.forwarded);
+        self.forward_owner = [0; N];
+        for sig in SignalSet::from_raw_mask(forwarded) {
+            if self.refs[sig.as_raw() as usize] == 0 {
+                let _ = self.release(sig, GiveBack::Original);
+            }
+        }
         for i in 1..N {
             let bit = 1u64 << (i - 1);
             if self.info_refs[i] > 0 {
@@ -232,7 +255,12 @@ impl Registry {
         }
         self.refs[i] -= 1;
         if self.refs[i] == 0 {
-            self.release(sig, GiveBack::Original)?;
+            if self.forwarded & sig.bit() != 0 {
+                // Still forwarded: only the queueing stops (invariant 7's route was set first).
+                QUEUE.disable(sig.bit(), Unwanted::Original);
+            } else {
+                self.release(sig, GiveBack::Original)?;
+            }
         }
         Ok(last_info)
     }
@@ -257,6 +285,20 @@ impl Registry {
             } else {
                 i += 1;
             }
+        }
+        // Their forwards end first: marked ignored (or not) and unwanted, then the routes
+        // cleared (sigqueue invariant 7), so a racing arrival is forwarded or dropped as
+        // ignored (or takes the original action), never lost in between.
+        let forwarded = self.forwarded & sigs.as_raw_mask();
+        if forwarded != 0 {
+            QUEUE.disable(
+                forwarded,
+                match to {
+                    GiveBack::Ignore => Unwanted::Ignored,
+                    GiveBack::Original => Unwanted::Original,
+                },
+            );
+            self.unroute(forwarded);
         }
         let mut info = 0;
         for sig in sigs {
@@ -297,11 +339,22 @@ impl Registry {
         subs.chain(stopping).fold(0, |m, set| m | set)
     }
 
-    /// Signals with at least one subscriber (the ones the signal thread must keep unblocked).
+    /// Signals with at least one subscriber or a forward (the ones the signal thread must
+    /// keep unblocked).
     fn subscribed(&self) -> u64 {
         (1..N)
             .filter(|&i| self.refs[i] > 0)
-            .fold(0, |m, i| m | 1u64 << (i - 1))
+            .fold(self.forwarded, |m, i| m | 1u64 << (i - 1))
+    }
+
+    /// Clears the routes of `bits` (waiting out the handlers that read them) and forgets
+    /// their owners. The dispositions are the caller's business.
+    fn unroute(&mut self, bits: u64) {
+        QUEUE.stop_forwarding(bits);
+        self.forwarded &= !bits;
+        for sig in SignalSet::from_raw_mask(bits) {
+            self.forward_owner[sig.as_raw() as usize] = 0;
+        }
     }
 }
 
@@ -358,6 +411,63 @@ pub(crate) fn notify(sink: Sink, sigs: &[Signal]) -> Result<(), Error> {
     // Go's handshake: the signal thread has unblocked the new signals before we return.
     signal_thread::sync();
     Ok(())
+}
+
+/// `Forward::start`: forwards each signal of `sigs` along `route(sig)` (see
+/// `sigctx::route`) for the forward `id`. Fails, changing nothing, if one of them is already
+/// forwarded.
+pub(crate) fn forward(
+    id: u64,
+    sigs: &[Signal],
+    route: impl Fn(Signal) -> u64,
+) -> Result<(), Error> {
+    let set = validate(sigs)?;
+    {
+        let mut reg = lock(&REGISTRY);
+        if let Some(taken) = set.iter().find(|s| reg.forwarded & s.bit() != 0) {
+            return Err(Error::AlreadyForwarded(taken));
+        }
+        reg.ensure_thread()?;
+        for sig in set {
+            // Route first, handler second: an arrival right after the install is forwarded.
+            QUEUE.start_forwarding(sig.bit(), route(sig));
+            reg.forwarded |= sig.bit();
+            reg.forward_owner[sig.as_raw() as usize] = id;
+            reg.install(sig)?;
+        }
+        reg.publish_mask();
+    }
+    // As `notify`: the signal thread has unblocked them before we return.
+    signal_thread::sync();
+    Ok(())
+}
+
+/// Ends the forward `id` (whatever of it `ignore` or `reset` left). When it returns no
+/// arrival is forwarded for it any more; each one that raced it was forwarded or took its
+/// original action (or reached the channels that still want it).
+pub(crate) fn unforward(id: u64) {
+    let mut reg = lock(&REGISTRY);
+    let bits = (1..N)
+        .filter(|&i| reg.forward_owner[i] == id)
+        .fold(0u64, |m, i| m | 1 << (i - 1));
+    if bits == 0 {
+        return;
+    }
+    reg.unroute(bits);
+    for sig in SignalSet::from_raw_mask(bits) {
+        if reg.refs[sig.as_raw() as usize] == 0 {
+            // Cannot fail: the signal was validated when forwarded.
+            let _ = reg.release(sig, GiveBack::Original);
+        }
+    }
+    reg.publish_mask();
+}
+
+/// A fresh id for a forward.
+pub(crate) fn next_forward_id() -> u64 {
+    let mut reg = lock(&REGISTRY);
+    reg.next_id += 1;
+    reg.next_id
 }
 
 pub(crate) fn stop(sink: &Sink) {

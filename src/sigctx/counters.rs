@@ -1,5 +1,5 @@
 //! Per-signal event counters since the process started (the public `Stats` reads them):
-//! relaxed atomics, always on. The handler bumps the arrival counters; the signal thread
+//! relaxed atomics, always on. The handler bumps the arrival and forwarding counters; the signal thread
 //! bumps `DELIVERED` and `DROPPED_FULL`.
 
 use super::queue::Sent;
@@ -46,6 +46,13 @@ pub(crate) static DROPPED_FULL: Counter = Counter::new();
 /// Arrivals whose origin the full ring could not hold.
 pub(crate) static ORIGINS_LOST: Counter = Counter::new();
 
+/// Forwarded arrivals the kernel accepted (`crate::forward`).
+pub(crate) static FORWARDED: Counter = Counter::new();
+/// Forwarded arrivals the kernel refused (the target is gone, or not ours to signal).
+pub(crate) static FORWARD_FAILED: Counter = Counter::new();
+/// Arrivals a forward's rewrite table discarded.
+pub(crate) static DISCARDED: Counter = Counter::new();
+
 /// Handler side: counts one arrival of `sig` (1..=64, checked by the caller) as `send` saw it.
 #[inline(always)]
 pub(crate) fn count_arrival(sig: usize, sent: Sent) {
@@ -66,6 +73,9 @@ pub(crate) fn reset_after_fork() {
         &DELIVERED,
         &DROPPED_FULL,
         &ORIGINS_LOST,
+        &FORWARDED,
+        &FORWARD_FAILED,
+        &DISCARDED,
     ] {
         c.clear();
     }

@@ -6,6 +6,7 @@ use super::original;
 use super::queue::Sent;
 use super::receiver;
 use super::record::Record;
+use super::route;
 use super::{counters, QUEUE};
 use crate::sys::signo::{default_action, is_synchronous, DefaultAction, MAX_SIGNAL};
 use crate::sys::{self, ucontext, KernelSigaction, SIG_DFL, SIG_IGN};
@@ -66,12 +67,17 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     }
     // SAFETY: info is the kernel's siginfo_t for this delivery (or null).
     let rec = unsafe { Record::from_siginfo(sig, code, info) };
-    match QUEUE.send(bit, &rec, on_signal_thread) {
+    let sent = QUEUE.send_routed(bit, &rec, on_signal_thread, |r| {
+        route::forward(r, sig, &rec)
+    });
+    match sent {
         Sent::NotWanted => original_action(sig, info, ctx),
         // `ignore` raced this arrival: dropped, as asked.
         Sent::Ignored => {}
         sent => {
-            counters::count_arrival(sig as usize, sent);
+            if sent != Sent::Forwarded {
+                counters::count_arrival(sig as usize, sent);
+            }
             // Chain to a handler installed before sigchan. A fault handler (Rust's stack
             // overflow reporter) is not meant for a signal another process sent.
             if !synchronous {

@@ -8,7 +8,8 @@
 //! (`tests/layering.rs` checks that, and `.ci/handler_reach.py` checks the compiled handler
 //! calls nothing outside this folder and `sys`; docs/SAFETY.md lists both).
 //!
-//! Who writes what: the handler writes the queue, the ring and the arrival counters; the
+//! Who writes what: the handler writes the queue, the ring, the arrival and forwarding
+//! counters, and sends the signals it forwards (`route`); the
 //! signal thread (`crate::runtime`) drains the queue through [`queue::Queue::drain`] and
 //! publishes what the handler reads: which signals are wanted (the queue), the dispositions
 //! to fall back to (`original`), and where the signal thread lives (`receiver`).
@@ -25,6 +26,7 @@ pub(crate) mod queue;
 pub(crate) mod receiver;
 pub(crate) mod record;
 pub(crate) mod ring;
+pub(crate) mod route;
 
 /// Records the ring between the handlers and the signal thread holds (`INFO_CAPACITY`).
 pub(crate) const RING_CAPACITY: usize = 512;

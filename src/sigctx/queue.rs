@@ -18,6 +18,10 @@
 //!   every arrival whose origin was lost is accounted for.
 //! - `ignoring`: the signals `ignore` took from their subscribers: a sender that finds such a
 //!   signal unwanted drops it (`Sent::Ignored`) instead of taking its original action.
+//! - `routes`: per signal, where its arrivals are forwarded (`crate::forward`): an opaque
+//!   non-zero word the handler decodes (`super::route`), 0 when the signal is not forwarded.
+//!   A sender that finds a route forwards the arrival itself, inside its `delivering`
+//!   count: no bit, no wake-up, the receiver never hears of it.
 //!
 //! Invariants:
 //! 1. A bit is set in `pending` only by a sender that saw it in `wanted` after incrementing
@@ -50,6 +54,14 @@
 //!    `enable`, `ignoring` before the bit is cleared.) A sender therefore never sees a
 //!    signal wanted without the origin its stopping info channel needs, nor sees it unwanted
 //!    without the `ignore` that made it so.
+//! 7. A sender reads its route after `wanted` (and before `ignoring`) and forwards before it
+//!    leaves its `delivering` count. A route is set before anything that may stop the
+//!    signal being wanted; it is cleared between two `wait_quiet`s (`stop_forwarding`): the
+//!    first sees out every sender that read `wanted` before the change that made it
+//!    wanted (a hand-over from forwarding to a channel), the second every sender that read
+//!    the route before it was cleared. So an arrival is always queued, forwarded or given
+//!    its original action (or dropped as ignored) and never none of these, and once
+//!    `stop_forwarding` returns nothing more is forwarded on the old route.
 //!
 //! Every decision rests on a read-modify-write (which reads the latest value and
 //! synchronizes with the RMW before it), never on a plain load alone: the argument then
@@ -83,6 +95,8 @@ pub(crate) enum Sent {
     NotWanted,
     /// Nobody wants the signal because `ignore` took it: the caller drops it.
     Ignored,
+    /// No channel wants the signal; its route forwarded it (`send_routed`'s `forward`).
+    Forwarded,
     /// Newly queued; the receiver will deliver it.
     Queued,
     /// Already pending: coalesced into the earlier arrival.
@@ -170,6 +184,7 @@ pub(crate) struct Queue<const CAP: usize> {
     wanted: AtomicU64,
     info_wanted: AtomicU64,
     ignoring: AtomicU64,
+    routes: [AtomicU64; SIGNALS],
     lost: AtomicU64,
     lost_count: [AtomicU32; SIGNALS],
     state: Futex,
@@ -186,6 +201,7 @@ impl<const CAP: usize> Queue<CAP> {
                 wanted: AtomicU64::new(0),
                 info_wanted: AtomicU64::new(0),
                 ignoring: AtomicU64::new(0),
+                routes: atomic_array![AtomicU64::new(0); SIGNALS],
                 lost: AtomicU64::new(0),
                 lost_count: atomic_array![AtomicU32::new(0); SIGNALS],
                 state: Futex::new(IDLE),
@@ -196,19 +212,43 @@ impl<const CAP: usize> Queue<CAP> {
         }
     }
 
-    /// Handler side (Go's `sigsend`): queue `bit` if it is wanted, and `rec` (this arrival's
-    /// origin) if an info subscriber wants it. Async-signal-safe: atomics, and at most one
-    /// futex wake when the receiver sleeps.
-    /// `on_receiver`: the caller runs on the receiver's thread (see invariant 4).
+    /// `send_routed` for a signal nobody forwards (the models and unit tests).
+    #[cfg(any(test, loom))]
     pub(crate) fn send(&self, bit: u64, rec: &Record, on_receiver: bool) -> Sent {
+        self.send_routed(bit, rec, on_receiver, |_| {})
+    }
+
+    /// Handler side (Go's `sigsend`): forward the arrival if the signal has a route (calling
+    /// `forward` with it, inside the `delivering` count: invariant 7), queue `bit` if a channel
+    /// wants it, and `rec` (this arrival's origin) if an info subscriber wants it.
+    /// Async-signal-safe if `forward` is: atomics, and at most one futex wake when the
+    /// receiver sleeps. `on_receiver`: the caller runs on the receiver's thread (invariant 4).
+    pub(crate) fn send_routed(
+        &self,
+        bit: u64,
+        rec: &Record,
+        on_receiver: bool,
+        forward: impl FnOnce(u64),
+    ) -> Sent {
         // Counted before reading `wanted`. `wait_quiet` reads this counter only by
         // read-modify-write, so one of the two RMWs comes first: if ours, `wait_quiet` sees
         // this sender counted; if theirs, our RMW reads from it, so the `disable` before it
         // happens-before our load of `wanted`, which then sees the bit cleared.
         self.delivering.fetch_add(1, SeqCst);
-        let sent = if self.wanted.load(SeqCst) & bit == 0 {
+        let wanted = self.wanted.load(SeqCst) & bit != 0;
+        // Invariant 7: after `wanted`, inside the count. `get`: no panic path in a handler.
+        let route = self
+            .routes
+            .get(bit.trailing_zeros() as usize)
+            .map_or(0, |r| r.load(SeqCst));
+        if route != 0 {
+            forward(route);
+        }
+        let sent = if !wanted {
+            if route != 0 {
+                Sent::Forwarded
             // Invariant 6: `ignoring` is read inside the count, like `info_wanted` below.
-            if self.ignoring.load(SeqCst) & bit == 0 {
+            } else if self.ignoring.load(SeqCst) & bit == 0 {
                 Sent::NotWanted
             } else {
                 Sent::Ignored
@@ -395,6 +435,35 @@ impl<const CAP: usize> Queue<CAP> {
         self.info_wanted.fetch_and(!bits, SeqCst);
     }
 
+    /// Forwards the signal of `bit` along `route` (non-zero; `super::route` encodes it) from
+    /// now on, whether or not a channel also wants it. Set before the signal stops being
+    /// wanted (invariant 7); ends an `ignore` of it as `enable` does (invariant 6).
+    pub(crate) fn start_forwarding(&self, bit: u64, route: u64) {
+        if let Some(r) = self.routes.get(bit.trailing_zeros() as usize) {
+            r.swap(route, SeqCst);
+        }
+        if self.ignoring.fetch_or(0, SeqCst) & bit != 0 {
+            self.wait_quiet();
+            self.ignoring.fetch_and(!bit, SeqCst);
+        }
+    }
+
+    /// Stops forwarding the signals in `bits`. When it returns, no sender forwards them any
+    /// more, and each arrival that raced it was forwarded, queued for a channel that wants
+    /// it, or given its original action (dropped if ignored): invariant 7.
+    pub(crate) fn stop_forwarding(&self, bits: u64) {
+        if bits == 0 {
+            return;
+        }
+        self.wait_quiet();
+        for (i, r) in self.routes.iter().enumerate() {
+            if bits & 1 << i != 0 {
+                r.swap(0, SeqCst);
+            }
+        }
+        self.wait_quiet();
+    }
+
     #[cfg(test)]
     pub(crate) fn wanted(&self) -> u64 {
         self.wanted.load(SeqCst)
@@ -431,7 +500,7 @@ impl<const CAP: usize> Queue<CAP> {
 
     /// In a child after `fork`: only the forking thread survives, so no sender or waiter is
     /// in flight and no receiver exists. Pending bits and records were the parent's (it
-    /// delivers them). Nothing is wanted until the child starts a receiver and the registry
+    /// delivers them), and so were the routes (the child forwards nothing). Nothing is wanted until the child starts a receiver and the registry
     /// re-arms its subscriptions: meanwhile a handler takes each signal's original action
     /// instead of queueing it for nobody. The new receiver starts in `IDLE` (processing).
     /// Called with the signals blocked, so no handler in the child races the reset.
@@ -439,6 +508,9 @@ impl<const CAP: usize> Queue<CAP> {
     pub(crate) fn reset_after_fork(&self) {
         self.wanted.store(0, SeqCst);
         self.info_wanted.store(0, SeqCst);
+        for r in &self.routes {
+            r.store(0, SeqCst);
+        }
         self.pending.store(0, SeqCst);
         self.delivering.store(0, SeqCst);
         self.state.store(IDLE, SeqCst);

@@ -116,6 +116,10 @@ const _: () = assert!(arch::KILL as c_long == libc::SYS_kill);
 const _: () = assert!(arch::GETTID as c_long == libc::SYS_gettid);
 const _: () = assert!(arch::FUTEX as c_long == libc::SYS_futex);
 const _: () = assert!(arch::TGKILL as c_long == libc::SYS_tgkill);
+const _: () = assert!(super::PIDFD_SEND_SIGNAL as c_long == libc::SYS_pidfd_send_signal);
+const _: () = assert!(super::PIDFD_OPEN as c_long == libc::SYS_pidfd_open);
+const _: () = assert!(size_of::<super::QueuedSiginfo>() == 128);
+const _: () = assert!(super::SI_QUEUE == libc::SI_QUEUE);
 
 #[cfg(test)]
 mod tests {
@@ -179,5 +183,19 @@ mod tests {
         let info: libc::siginfo_t = unsafe { core::mem::transmute(bytes) };
         // SAFETY: as above.
         assert_eq!(unsafe { info.si_value() }.sival_ptr as usize, 0x1234_5678);
+    }
+
+    #[test]
+    fn a_queued_siginfo_reads_back_through_libcs_accessors() {
+        let q = super::super::QueuedSiginfo::new(40, 4242, 1001, 0x1234_5678);
+        // SAFETY: both are plain data of 128 bytes (checked above).
+        let info: libc::siginfo_t = unsafe { core::mem::transmute(q) };
+        assert_eq!((info.si_signo, info.si_code), (40, libc::SI_QUEUE));
+        // SAFETY: reading union fields of plain data.
+        unsafe {
+            assert_eq!(info.si_pid(), 4242);
+            assert_eq!(info.si_uid(), 1001);
+            assert_eq!(info.si_value().sival_ptr as usize, 0x1234_5678);
+        }
     }
 }

@@ -37,6 +37,11 @@ pub enum Error {
         /// How many other threads were running.
         threads: usize,
     },
+    /// The signal is already forwarded by another [`Forwarding`](crate::forward::Forwarding):
+    /// a signal has one route at a time.
+    AlreadyForwarded(Signal),
+    /// A forward's target names no process: 0, or above `i32::MAX`.
+    BadTarget(u32),
     /// The kernel refused a call.
     Os(std::io::Error),
 }
@@ -60,6 +65,11 @@ impl fmt::Display for Error {
                  already run and would keep receiving signals; call it first in main, before \
                  spawning threads or building an async runtime"
             ),
+            Error::AlreadyForwarded(s) => write!(
+                f,
+                "{s} is already forwarded; stop that forward before starting another"
+            ),
+            Error::BadTarget(p) => write!(f, "{p} is not a process or process group id"),
             Error::Os(e) => write!(f, "the kernel refused a signal call: {e}"),
         }
     }

@@ -6,7 +6,9 @@
 //! The parent never touches sigchan, so every child starts from a clean runtime.
 #![allow(dead_code)]
 
+pub mod catcher;
 pub mod example;
+pub mod forwarding;
 mod scratch;
 #[allow(unused_imports)] // not every test binary makes one
 pub use scratch::ScratchDir;
