@@ -52,10 +52,13 @@
 //! ```
 
 use crate::runtime::registry;
+use crate::runtime::sink::Sink;
 use crate::sigctx::route::{self, Route, Via};
 use crate::sys;
 use crate::types::error::Error;
+use crate::types::info::SigInfo;
 use crate::types::signal::{Signal, SignalSet};
+use crossbeam_channel::Sender;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Where a [`Forward`] sends signals.
@@ -75,6 +78,8 @@ pub struct Forward {
     target: Target,
     /// What to send for each signal number, if not itself; `None` discards it.
     rewrites: Vec<(Signal, Option<Signal>)>,
+    /// A `notify_info` channel subscribed in the same step as the forward starts.
+    tap: Option<(Sender<SigInfo>, Vec<Signal>)>,
 }
 
 impl Forward {
@@ -83,7 +88,35 @@ impl Forward {
         Forward {
             target,
             rewrites: Vec::new(),
+            tap: None,
         }
+    }
+
+    /// Also delivers each arrival of `sigs` to `tx`, as [`notify_info`](crate::notify_info)
+    /// would, subscribed in the same step as the forward starts: no arrival can be forwarded
+    /// before `tx` hears of it, not even one that was pending before `start` (the signals
+    /// were blocked, say, while a child was spawned). For a supervisor that logs what it
+    /// forwards or acts on some signals itself. `tx` stays subscribed after the forward
+    /// stops; end it with [`stop`](crate::stop). `&[]` taps every signal forwarded.
+    ///
+    /// ```
+    /// use sigchan::forward::{Forward, Target};
+    /// let mut child = std::process::Command::new("sleep").arg("60").spawn().unwrap();
+    /// let (tx, rx) = sigchan::channel::unbounded();
+    /// let fwd = Forward::to(Target::Process(child.id()))
+    ///     .tap(&tx, &[])
+    ///     .start(&[sigchan::SIGTERM])?;
+    /// sigchan::raise(sigchan::SIGTERM)?;
+    /// let seen = rx.recv_timeout(std::time::Duration::from_secs(60)).unwrap();
+    /// assert_eq!(seen.signal(), sigchan::SIGTERM);
+    /// child.wait().unwrap();
+    /// sigchan::stop(&tx);
+    /// drop(fwd);
+    /// # Ok::<(), sigchan::Error>(())
+    /// ```
+    pub fn tap(mut self, tx: &Sender<SigInfo>, sigs: &[Signal]) -> Forward {
+        self.tap = Some((tx.clone(), sigs.to_vec()));
+        self
     }
 
     /// Sends `to` in place of `from` (any signal, `SIGKILL` and `SIGSTOP` included). The
@@ -115,7 +148,8 @@ impl Forward {
     ///
     /// # Errors
     /// Nothing changes on an error. [`Error::Uncatchable`], [`Error::Reserved`] or
-    /// [`Error::Invalid`] for a signal that cannot be caught; [`Error::AlreadyForwarded`] if
+    /// [`Error::Invalid`] for a signal that cannot be caught (forwarded or tapped);
+    /// [`Error::AlreadyForwarded`] if
     /// another `Forwarding` holds one of them; [`Error::BadTarget`] for target 0 or above
     /// `i32::MAX`; [`Error::Os`] if the process does not exist (`ESRCH`) or the signal
     /// thread cannot be started.
@@ -127,6 +161,11 @@ impl Forward {
     /// ```
     pub fn start(&self, sigs: &[Signal]) -> Result<Forwarding, Error> {
         let set = registry::validate(sigs)?;
+        let tap = match &self.tap {
+            Some((tx, tapped)) if tapped.is_empty() => Some((Sink::Info(tx.clone()), set)),
+            Some((tx, tapped)) => Some((Sink::Info(tx.clone()), registry::validate(tapped)?)),
+            None => None,
+        };
         let (raw, group) = match self.target {
             Target::Process(p) => (p, false),
             Target::Group(g) => (g, true),
@@ -162,7 +201,7 @@ impl Forward {
             }
             .encode()
         };
-        registry::forward(id, &set.iter().collect::<Vec<_>>(), route_of)?;
+        registry::forward(id, &set.iter().collect::<Vec<_>>(), route_of, tap)?;
         Ok(Forwarding {
             id,
             signals: set,

@@ -226,6 +226,34 @@ pub const INFO_CAPACITY: usize = sigctx::RING_CAPACITY;
 #[doc = include_str!("../docs/PITFALLS.md")]
 pub struct PitfallsDocTests;
 
+/// Takes `sig`, one of the signals the C library reserves for itself, for sigchan: from now
+/// on `notify`, [`forward`] and the rest accept it, and [`SignalSet::catchable`] includes it.
+///
+/// The reserved signals lie between the kernel's 32 and `libc::SIGRTMIN()`: 32 and 33 on
+/// glibc (thread cancellation, the set*id broadcast), 32 to 34 on musl (`SIGEV_THREAD`
+/// timers, cancellation, and `__synccall`, which musl's `setuid`, `setgid`, `setgroups` and
+/// their kin use in a multi-threaded process). A container init built on musl wants 34:
+/// tini-static (glibc) forwards it, and Docker's `kill -s RTMIN` sends it.
+///
+/// # Safety
+/// The program must never use the C library feature that relies on `sig` (see above): with
+/// sigchan's handler in place that feature would hang or misbehave. sigchan itself uses
+/// none of them.
+///
+/// # Errors
+/// [`Error::Invalid`] if `sig` is not a reserved signal of this C library (nothing changes).
+///
+/// ```
+/// // glibc's SIGRTMIN is 34 and musl's 35: only musl reserves 34.
+/// let claimed = unsafe { sigchan::claim_reserved(sigchan::Signal::new(34)?) };
+/// assert_eq!(claimed.is_ok(), libc::SIGRTMIN() > 34);
+/// assert!(sigchan::Signal::new(34)?.is_catchable());
+/// # Ok::<(), sigchan::Error>(())
+/// ```
+pub unsafe fn claim_reserved(sig: Signal) -> Result<(), Error> {
+    types::signal::claim(sig)
+}
+
 /// Relays the signals `sigs` to `tx`; `&[]` means every catchable signal.
 ///
 /// Repeated calls on the same channel add signals; several channels on one signal each get

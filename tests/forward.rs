@@ -136,6 +136,35 @@ fn a_group_target_reaches_every_process_of_the_group() {
     });
 }
 
+/// `tap`: an arrival that was pending (blocked) before the forward started is both
+/// forwarded and delivered to the tap channel: the two are set up in one step.
+#[test]
+fn a_tap_hears_of_every_arrival_forwarded_even_one_pending_from_before() {
+    isolated(|| {
+        let c = Catcher::start(false);
+        thread_mask(libc::SIG_BLOCK, SIGUSR1);
+        raise_process(SIGUSR1); // pending: every thread blocks it
+        let (tx, rx) = bounded(4);
+        let _fwd = Forward::to(Target::Process(c.pid as u32))
+            .tap(&tx, &[])
+            .start(&[SIGUSR1])
+            .unwrap();
+        let seen: sigchan::SigInfo = expect_signal(&rx, "the tap");
+        assert_eq!(seen.signal(), SIGUSR1);
+        assert_eq!(expect_caught(&c, "the forward").signo, libc::SIGUSR1);
+        raise_process(SIGUSR1);
+        assert_eq!(expect_signal(&rx, "the tap again").signal(), SIGUSR1);
+        assert_eq!(expect_caught(&c, "forwarded again").signo, libc::SIGUSR1);
+        assert!(matches!(
+            Forward::to(Target::Process(c.pid as u32))
+                .tap(&tx, &[sigchan::SIGKILL])
+                .start(&[SIGUSR2]),
+            Err(Error::Uncatchable(_))
+        ));
+        sigchan::stop(&tx);
+    });
+}
+
 #[test]
 fn a_target_that_ended_makes_forwards_fail_and_counts_them() {
     isolated(|| {

@@ -36,31 +36,35 @@ impl StartSignals {
 }
 
 /// The signals init keeps blocked in its own thread from its first instruction to its last,
-/// as tini does: every one but the faults (which must reach the thread that caused them).
-/// Signals that arrive before sigchan forwards them stay pending, and sigchan's thread
-/// (which unblocks the forwarded ones) takes them as soon as it runs.
-fn init_blocked() -> libc::sigset_t {
-    // SAFETY: sigset_t is plain data, filled by sigemptyset/sigaddset on a live local.
-    unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for sig in SignalSet::catchable()
-            .iter()
-            .filter(|s| !s.is_synchronous())
-        {
-            libc::sigaddset(&mut set, sig.as_raw());
-        }
-        set
-    }
+/// as tini does: every one sigchan can catch but the faults (which must reach the thread
+/// that caused them), as a kernel set. Signals that arrive before sigchan forwards them stay
+/// pending, and sigchan's thread (which unblocks the forwarded ones) takes them as soon as it
+/// runs.
+fn init_blocked() -> u64 {
+    SignalSet::catchable()
+        .iter()
+        .filter(|s| !s.is_synchronous())
+        .fold(0, |m, s| m | 1 << (s.as_raw() - 1))
 }
 
-/// Blocks `init_blocked()` in the calling (only) thread.
+/// Blocks `init_blocked()` in the calling (only) thread. The raw system call: musl's
+/// `sigaddset` refuses signal 34, which the musl build claims (`sigchan::claim_reserved`).
 pub fn block_signals() -> io::Result<()> {
     let set = init_blocked();
-    // SAFETY: a live set; the old mask is not needed (StartSignals has it).
-    match unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) } {
-        0 => Ok(()),
-        e => Err(io::Error::from_raw_os_error(e)),
+    // SAFETY: a live 8-byte kernel sigset; the old mask is not needed (StartSignals has it).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_BLOCK,
+            &set as *const u64,
+            std::ptr::null_mut::<u64>(),
+            8usize,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 

@@ -43,10 +43,7 @@ fn name(sig: i32) -> String {
 }
 
 /// Who sent a signal, from its `SigInfo`: `pid 12 (bash)`, or how it came.
-fn sender(info: Option<&SigInfo>) -> String {
-    let Some(info) = info else {
-        return "a sender not recorded (it came before logging started)".to_owned();
-    };
+fn sender(info: &SigInfo) -> String {
     match (info.pid(), info.sender_name()) {
         (Some(pid), Some(comm)) => format!("pid {pid} ({comm})"),
         (Some(pid), None) => format!("pid {pid}"),
@@ -217,7 +214,7 @@ impl Log {
     }
 
     /// `sig` arrived and `sent` (0: dropped) went to `target` (negative: a process group).
-    pub fn forwarded(&self, sig: i32, info: Option<&SigInfo>, sent: i32, target: i32) {
+    pub fn forwarded(&self, sig: i32, info: &SigInfo, sent: i32, target: i32) {
         match self.personality {
             Personality::Tini => {
                 self.tini("DEBUG", 3, &format!("Passing signal: '{}'", describe(sig)))

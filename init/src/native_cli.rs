@@ -1,90 +1,156 @@
-//! sigchan-init's own command line (clap): the union of tini's and dumb-init's features,
-//! with dumb-init's defaults (the child in its own session, signals to its process group),
-//! plus `--grace`.
+//! sigchan-init's own command line: the union of tini's and dumb-init's features, with
+//! dumb-init's defaults (the child in its own session, signals to its process group), plus
+//! `--grace`. Parsed by the same `getopt_long` rules as the other two (`getopt.rs`): options
+//! end at the command.
 
-use crate::config::{Config, Early, Personality, Placement};
-use clap::Parser;
+use crate::config::{version, Config, Early, Personality, Placement};
+use crate::getopt::{Long, Spec};
 use sigchan::Signal;
 use std::ffi::OsString;
 use std::time::Duration;
 
-/// A container init: runs COMMAND as its child, forwards it every signal (never SIGCHLD),
-/// reaps every zombie, and exits with the child's status (128+N if signal N killed it).
-/// Also runs as `tini`, `docker-init` and `dumb-init` with their command lines.
-#[derive(Parser, Debug)]
-#[command(
-    name = "sigchan-init",
-    version = concat!(env!("CARGO_PKG_VERSION"), " - git.", env!("SIGCHAN_INIT_COMMIT")),
-    max_term_width = 100
-)]
-struct Args {
-    /// Keep the child in this session and forward signals to it alone [default: the child
-    /// gets its own session and the terminal, and signals go to its process group]
-    #[arg(short = 'c', long)]
-    single_child: bool,
-    /// Forward signal FROM as TO (names or numbers); TO = 0 drops FROM; repeatable. In the
-    /// default mode TSTP, TTIN and TTOU are forwarded as STOP unless rewritten here
-    #[arg(short = 'r', long = "rewrite", value_name = "FROM:TO")]
-    rewrites: Vec<String>,
-    /// Become a child subreaper (PR_SET_CHILD_SUBREAPER), for when this is not PID 1
-    #[arg(short = 's', long)]
-    subreaper: bool,
-    /// Receive SIGNAL when the parent process dies (PR_SET_PDEATHSIG)
-    #[arg(short = 'p', long = "pdeathsig", value_name = "SIGNAL")]
-    pdeathsig: Option<String>,
-    /// Exit 0 when the child's status is CODE (0-255); repeatable
-    #[arg(short = 'e', long = "success-status", value_name = "CODE")]
-    success_statuses: Vec<u8>,
-    /// Report each reaped process other than the child, with how it ended
-    #[arg(short = 'w', long)]
-    warn_on_reap: bool,
-    /// More output on stderr: -v forwarded signals with who sent them and reaped
-    /// processes; -vv also the start and the end
-    #[arg(short = 'v', long = "verbose", action = clap::ArgAction::Count)]
-    verbose: u8,
-    /// After forwarding a terminating signal (HUP, INT, QUIT, TERM, USR1, USR2, STKFLT, PWR), send
-    /// SIGKILL to whatever is left of the child's process group once SECONDS have passed
-    #[arg(long, value_name = "SECONDS")]
-    grace: Option<f64>,
-    /// The program to run and its arguments
-    #[arg(
-        required = true,
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "COMMAND"
-    )]
-    command: Vec<OsString>,
-}
+const HELP: &str = "\
+A container init: runs COMMAND as its child, forwards it every signal (never SIGCHLD), reaps
+every zombie, and exits with the child's status (128+N if signal N killed it). Also runs as
+`tini`, `docker-init` and `dumb-init` with their command lines.
+
+Usage: sigchan-init [OPTIONS] [--] COMMAND [ARGS]...
+
+Options:
+  -c, --single-child          Keep the child in this session and forward signals to it alone
+                              [default: the child gets its own session and the terminal, and
+                              signals go to its process group]
+  -r, --rewrite <FROM:TO>     Forward signal FROM as TO (names or numbers); TO = 0 drops FROM;
+                              repeatable. In the default mode TSTP, TTIN and TTOU are
+                              forwarded as STOP unless rewritten here
+  -s, --subreaper             Become a child subreaper (PR_SET_CHILD_SUBREAPER), for when this
+                              is not PID 1
+  -p, --pdeathsig <SIGNAL>    Receive SIGNAL when the parent process dies (PR_SET_PDEATHSIG)
+  -e, --success-status <CODE> Exit 0 when the child's status is CODE (0-255); repeatable
+  -w, --warn-on-reap          Report each reaped process other than the child, with how it
+                              ended
+  -v, --verbose...            More output on stderr: -v forwarded signals with who sent them
+                              and reaped processes; -vv also the start and the end
+      --grace <SECONDS>       After forwarding a terminating signal (HUP, INT, QUIT, TERM,
+                              USR1, USR2, STKFLT, PWR), send SIGKILL to whatever is left of the
+                              child's process group once SECONDS have passed
+  -h, --help                  Print help
+  -V, --version               Print version
+";
+
+const SPEC: Spec = Spec {
+    shorts: "cr:sp:e:wvhV",
+    longs: &[
+        Long {
+            name: "single-child",
+            takes_arg: false,
+            short: 'c',
+        },
+        Long {
+            name: "rewrite",
+            takes_arg: true,
+            short: 'r',
+        },
+        Long {
+            name: "subreaper",
+            takes_arg: false,
+            short: 's',
+        },
+        Long {
+            name: "pdeathsig",
+            takes_arg: true,
+            short: 'p',
+        },
+        Long {
+            name: "success-status",
+            takes_arg: true,
+            short: 'e',
+        },
+        Long {
+            name: "warn-on-reap",
+            takes_arg: false,
+            short: 'w',
+        },
+        Long {
+            name: "verbose",
+            takes_arg: false,
+            short: 'v',
+        },
+        // Long only: `G` is not among the short options.
+        Long {
+            name: "grace",
+            takes_arg: true,
+            short: 'G',
+        },
+        Long {
+            name: "help",
+            takes_arg: false,
+            short: 'h',
+        },
+        Long {
+            name: "version",
+            takes_arg: false,
+            short: 'V',
+        },
+    ],
+    stop_at_operand: true,
+};
 
 /// Parses the native command line (`args` including the program name).
 pub fn parse(args: &[OsString]) -> Result<Config, Early> {
-    let a = Args::try_parse_from(args).map_err(|e| {
-        let text = e.render().to_string();
-        if e.use_stderr() {
-            Early::Stderr(text, 2)
-        } else {
-            Early::Stdout(text)
-        }
-    })?;
-    let usage = |m: String| Early::Stderr(format!("sigchan-init: {m}\n"), 2);
+    let usage = |m: String| {
+        Early::Stderr(
+            format!("sigchan-init: {m}\nTry 'sigchan-init --help' for more information.\n"),
+            2,
+        )
+    };
+    let parsed = SPEC
+        .parse(args.get(1..).unwrap_or_default())
+        .map_err(usage)?;
     let mut cfg = Config::defaults(Personality::Native);
-    cfg.command = a.command;
-    cfg.subreaper = a.subreaper;
-    cfg.warn_on_reap = a.warn_on_reap;
-    cfg.verbosity = u32::from(a.verbose);
-    cfg.success_statuses = a.success_statuses.iter().map(|&c| i32::from(c)).collect();
-    if a.single_child {
+    let mut single_child = false;
+    let mut pdeathsig = None;
+    let mut rewrites = Vec::new();
+    let mut grace = None;
+    for (opt, value) in parsed.options {
+        let value = value
+            .map(|v| v.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match opt {
+            'c' => single_child = true,
+            'r' => rewrites.push(value),
+            's' => cfg.subreaper = true,
+            'p' => pdeathsig = Some(value),
+            'e' => {
+                let code: u8 = value
+                    .parse()
+                    .map_err(|_| usage(format!("--success-status {value}: expected 0-255")))?;
+                cfg.success_statuses.insert(i32::from(code));
+            }
+            'w' => cfg.warn_on_reap = true,
+            'v' => cfg.verbosity += 1,
+            'G' => grace = Some(value),
+            'h' => return Err(Early::Stdout(HELP.to_owned())),
+            'V' => return Err(Early::Stdout(format!("{}\n", version(Personality::Native)))),
+            _ => unreachable!("getopt returns only listed options"),
+        }
+    }
+    if parsed.operands.is_empty() {
+        return Err(usage("a COMMAND to run is required".to_owned()));
+    }
+    cfg.command = parsed.operands;
+    if single_child {
         cfg.placement = Placement::Inherit;
         cfg.forward_to_group = false;
         cfg.term_group_on_exit = false;
     }
-    if let Some(p) = a.pdeathsig {
+    if let Some(p) = pdeathsig {
         let sig: Signal = p
             .parse()
             .map_err(|e| usage(format!("--pdeathsig {p}: {e}")))?;
         cfg.parent_death_signal = Some(sig);
     }
-    for r in &a.rewrites {
+    for r in &rewrites {
         let bad = || {
             usage(format!(
                 "--rewrite {r}: expected FROM:TO, two signals (TO may be 0)"
@@ -104,10 +170,11 @@ pub fn parse(args: &[OsString]) -> Result<Config, Early> {
         };
         cfg.rewrites.insert(from.as_raw(), to);
     }
-    if let Some(g) = a.grace {
+    if let Some(text) = grace {
+        let g: f64 = text.parse().unwrap_or(f64::NAN);
         if !(g.is_finite() && g > 0.0 && g <= 86_400.0) {
             return Err(usage(format!(
-                "--grace {g}: expected seconds, more than 0 and at most a day"
+                "--grace {text}: expected seconds, more than 0 and at most a day"
             )));
         }
         cfg.grace = Some(Duration::from_secs_f64(g));
@@ -169,5 +236,18 @@ mod tests {
         ));
         assert!(matches!(p(&[]), Err(Early::Stderr(_, 2))));
         assert!(matches!(p(&["--version"]), Err(Early::Stdout(_))));
+        assert!(matches!(p(&["--help"]), Err(Early::Stdout(t)) if t.contains("--grace <SECONDS>")));
+        assert!(
+            matches!(p(&["--gr", "1", "sh"]), Ok(c) if c.grace == Some(Duration::from_secs(1)))
+        );
+        assert!(
+            matches!(p(&["-G", "1", "sh"]), Err(Early::Stderr(m, 2)) if m.contains("invalid option -- 'G'"))
+        );
+        assert!(
+            matches!(p(&["--nope", "sh"]), Err(Early::Stderr(m, 2)) if m.contains("unrecognized option '--nope'"))
+        );
+        assert!(matches!(p(&["-e", "256", "sh"]), Err(Early::Stderr(_, 2))));
+        // Options end at the command: the command's own options stay its own.
+        assert_eq!(p(&["sh", "-v"]).unwrap().command, ["sh", "-v"]);
     }
 }

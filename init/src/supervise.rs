@@ -22,6 +22,18 @@ pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
         personality: cfg.personality,
         verbosity: cfg.verbosity,
     };
+    // musl keeps 34 for itself (`__synccall`); tini-static (glibc) forwards it, and Docker's
+    // `kill -s RTMIN` sends it.
+    #[cfg(target_env = "musl")]
+    {
+        let rtmin_of_glibc = Signal::new(34).expect("a signal number");
+        // SAFETY: sigchan-init never calls what needs musl's 34: no set*id call, no thread
+        // cancellation, no SIGEV_THREAD timer.
+        if let Err(e) = unsafe { sigchan::claim_reserved(rtmin_of_glibc) } {
+            log.fatal(&format!("cannot take signal 34 from musl: {e}"));
+            return 1;
+        }
+    }
     // First, as tini does: every asynchronous signal blocked in this thread for good. What
     // arrives before the forward starts stays pending and is forwarded then.
     if let Err(e) = child::block_signals() {
@@ -88,17 +100,10 @@ pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
     log.spawned(&cfg.command[0].to_string_lossy(), pid);
 
     let tty_signals = [sigchan::SIGTTIN, sigchan::SIGTTOU];
-    if cfg.ignore_tty_signals {
-        // tini's choice: init may write to a terminal whose foreground it gave away (the
-        // child, forked already, keeps what init was started with).
-        if let Err(e) = sigchan::ignore(&tty_signals) {
-            log.fatal(&format!("cannot ignore SIGTTIN/SIGTTOU: {e}"));
-            return 1;
-        }
-    }
-
     // Every catchable signal but SIGCHLD (the reaper's), forwarded by sigchan's handler
-    // where it lands: no thread of init's wakes up for it.
+    // where it lands: no thread of init's wakes up for it. First thing after the spawn:
+    // until the forward starts, what arrives waits blocked (and a standard signal sent twice
+    // meanwhile merges, as it would while tini starts).
     let forwarded: Vec<Signal> = SignalSet::catchable()
         .iter()
         .filter(|s| *s != sigchan::SIGCHLD)
@@ -119,16 +124,9 @@ pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
             Err(_) => route.discard(from),
         };
     }
-    let _forwarding = match route.start(&forwarded) {
-        Ok(f) => f,
-        Err(e) => {
-            log.fatal(&format!("cannot forward signals: {e}"));
-            return 1;
-        }
-    };
-
     // The loop hears of a signal only when it has something to do with it: log it, stop
-    // itself after a job-control signal, or arm `--grace`.
+    // itself after a job-control signal, or arm `--grace`. Tapped in the same step as the
+    // forward starts, so what arrived while the child was spawned reaches both.
     let mut watched = SignalSet::new();
     if log.reports_signals() {
         watched = forwarded.iter().copied().collect();
@@ -142,11 +140,25 @@ pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
     let (tx, signals) = unbounded::<SigInfo>();
     if !watched.is_empty() {
         let watched: Vec<Signal> = watched.iter().collect();
-        if let Err(e) = sigchan::notify_info(&tx, &watched) {
-            log.fatal(&format!("cannot catch signals: {e}"));
+        route = route.tap(&tx, &watched);
+    }
+    let _forwarding = match route.start(&forwarded) {
+        Ok(f) => f,
+        Err(e) => {
+            log.fatal(&format!("cannot forward signals: {e}"));
+            return 1;
+        }
+    };
+
+    if cfg.ignore_tty_signals {
+        // tini's choice: init may write to a terminal whose foreground it gave away (the
+        // child, forked already, keeps what init was started with).
+        if let Err(e) = sigchan::ignore(&tty_signals) {
+            log.fatal(&format!("cannot ignore SIGTTIN/SIGTTOU: {e}"));
             return 1;
         }
     }
+
     // Every child is reaped; the others are events only when a line is printed for them.
     let reaper = if log.reports_reaping(cfg.warn_on_reap) {
         Reaper::all()
@@ -173,23 +185,6 @@ pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
     let mut kill_at: Option<Instant> = None;
     // Per signal number, the failed forwards already reported.
     let mut failures_seen = [0u64; 65];
-    if log.reports_signals() {
-        // Arrivals forwarded before the loop's channel existed (the child signals init at
-        // once, say): their lines, from sigchan's counters.
-        for sig in &forwarded {
-            let s = sigchan::stats(*sig);
-            for _ in 0..s.forwarded + s.forward_failed + s.discarded {
-                log_forward(
-                    cfg,
-                    &log,
-                    sig.as_raw(),
-                    None,
-                    raw_target,
-                    &mut failures_seen,
-                );
-            }
-        }
-    }
     loop {
         let mut sel = Select::new();
         let s = sel.recv(&signals);
@@ -212,7 +207,7 @@ pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
             let info = op.recv(&signals).expect("tx lives in this frame");
             let sig = info.signal().as_raw();
             if log.reports_signals() {
-                log_forward(cfg, &log, sig, Some(&info), raw_target, &mut failures_seen);
+                log_forward(cfg, &log, sig, &info, raw_target, &mut failures_seen);
             }
             if cfg.grace.is_some()
                 && kill_at.is_none()
@@ -253,7 +248,7 @@ fn log_forward(
     cfg: &Config,
     log: &Log,
     sig: i32,
-    info: Option<&SigInfo>,
+    info: &SigInfo,
     target: i32,
     failures_seen: &mut [u64; 65],
 ) {

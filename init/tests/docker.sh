@@ -4,7 +4,8 @@
 # `docker stop` of `sh -c 'sleep 1000'` must stop the container by TERM (exit 143), not by
 # the SIGKILL Docker sends when its stop timeout runs out (exit 137). Measured in the same
 # run: no init, and Docker's own init (Debian's tini-static). Also: no zombie is left after a
-# burst of orphans inside the container.
+# burst of orphans inside the container, `docker info` reads sigchan-init's version, and
+# `docker kill -s RTMIN` (34) reaches the child.
 #
 # Usage: init/tests/docker.sh STATIC_SIGCHAN_INIT   (root; dockerd, busybox-static installed)
 set -euo pipefail
@@ -80,6 +81,27 @@ for _ in $(seq 100); do
 done
 [ "$took" = yes ] || { docker info 2>&1 | grep -i init; cat "$work/dockerd.log" | tail -20; echo "dockerd did not take --init-path"; exit 1; }
 read -r t_ours code_ours < <(stop_time ours --init)
+
+# Docker reads the init's version (`docker-init --version`, parsed as `... - git.COMMIT`).
+init_version=$(docker info --format '{{.InitCommit.ID}}' 2>/dev/null || true)
+echo "docker info: init version $init_version"
+if grep -q "failed to parse" "$work/dockerd.log" || [ -z "$init_version" ] || [ "$init_version" = N/A ]; then
+    grep -i "init" "$work/dockerd.log" | tail -5; echo "dockerd could not read sigchan-init's version"; exit 1
+fi
+
+# `docker kill -s RTMIN` (signal 34, which musl keeps for itself) reaches the child: the
+# shell traps it and exits 34, and so does the container.
+rtmin_code() {
+    docker run -d --network none --init --name rtmin sigchan-busybox:test \
+        sh -c 'trap "exit 34" 34; while :; do sleep 0.05; done' >/dev/null
+    sleep 0.5
+    docker kill -s RTMIN rtmin >/dev/null
+    docker wait rtmin
+    docker rm rtmin >/dev/null
+}
+code_rtmin=$(rtmin_code)
+echo "docker kill -s RTMIN with sigchan-init: exit $code_rtmin"
+[ "$code_rtmin" = 34 ] || { echo "sigchan-init did not forward signal 34"; exit 1; }
 
 echo "docker stop of sh -c 'sleep 1000' (Docker's default stop timeout, 10 s):"
 printf '  %-34s %6.2f s  exit %s\n' "no init (the shell is PID 1)" "$t_none" "$code_none"

@@ -390,22 +390,7 @@ pub(crate) fn notify(sink: Sink, sigs: &[Signal]) -> Result<(), Error> {
     {
         let mut reg = lock(&REGISTRY);
         reg.ensure_thread()?;
-        let info = sink.wants_info();
-        let pos = match reg.find(&sink) {
-            Some(p) => p,
-            None => {
-                reg.subs.push(Subscriber {
-                    sink,
-                    set: SignalSet::new(),
-                });
-                reg.subs.len() - 1
-            }
-        };
-        for sig in set {
-            if reg.subs[pos].set.insert(sig) {
-                reg.add_ref(sig, info)?;
-            }
-        }
+        reg.subscribe(sink, set)?;
         reg.publish_mask();
     }
     // Go's handshake: the signal thread has unblocked the new signals before we return.
@@ -413,13 +398,39 @@ pub(crate) fn notify(sink: Sink, sigs: &[Signal]) -> Result<(), Error> {
     Ok(())
 }
 
+impl Registry {
+    /// Adds `set` to `sink`'s subscription (the caller publishes the mask).
+    fn subscribe(&mut self, sink: Sink, set: SignalSet) -> Result<(), Error> {
+        let info = sink.wants_info();
+        let pos = match self.find(&sink) {
+            Some(p) => p,
+            None => {
+                self.subs.push(Subscriber {
+                    sink,
+                    set: SignalSet::new(),
+                });
+                self.subs.len() - 1
+            }
+        };
+        for sig in set {
+            if self.subs[pos].set.insert(sig) {
+                self.add_ref(sig, info)?;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// `Forward::start`: forwards each signal of `sigs` along `route(sig)` (see
-/// `sigctx::route`) for the forward `id`. Fails, changing nothing, if one of them is already
-/// forwarded.
+/// `sigctx::route`) for the forward `id`, and subscribes `tap` (a sink and its signals) in
+/// the same step: the signal thread unblocks nothing new until both are in place, so an
+/// arrival pending from before is both forwarded and tapped. Fails, changing nothing, if one
+/// of them is already forwarded.
 pub(crate) fn forward(
     id: u64,
     sigs: &[Signal],
     route: impl Fn(Signal) -> u64,
+    tap: Option<(Sink, SignalSet)>,
 ) -> Result<(), Error> {
     let set = validate(sigs)?;
     {
@@ -434,6 +445,9 @@ pub(crate) fn forward(
             reg.forwarded |= sig.bit();
             reg.forward_owner[sig.as_raw() as usize] = id;
             reg.install(sig)?;
+        }
+        if let Some((sink, tapped)) = tap {
+            reg.subscribe(sink, tapped)?;
         }
         reg.publish_mask();
     }

@@ -4,6 +4,7 @@ use super::error::Error;
 use crate::sys::signo::MAX_SIGNAL;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 /// A Linux signal number, `1..=64`.
 ///
@@ -37,6 +38,19 @@ const ALIASES: [(&str, i32); 4] = [("IOT", 6), ("POLL", 29), ("CLD", 17), ("UNUS
 /// The first real-time signal available to programs (34 on glibc: 32 and 33 are its own).
 pub(crate) fn rtmin() -> i32 {
     libc::SIGRTMIN()
+}
+
+/// The C library's reserved signals the program took for sigchan (`claim_reserved`).
+static CLAIMED: AtomicU64 = AtomicU64::new(0);
+
+/// Marks `sig`, one of the C library's reserved signals, as sigchan's to handle.
+pub(crate) fn claim(sig: Signal) -> Result<(), Error> {
+    let n = sig.as_raw();
+    if !(32..rtmin()).contains(&n) {
+        return Err(Error::Invalid(n));
+    }
+    CLAIMED.fetch_or(sig.bit(), Relaxed);
+    Ok(())
 }
 
 /// The last real-time signal (64).
@@ -135,7 +149,7 @@ impl Signal {
         let n = self.as_raw();
         if n == libc::SIGKILL || n == libc::SIGSTOP {
             Err(Error::Uncatchable(self))
-        } else if n >= 32 && n < rtmin() {
+        } else if n >= 32 && n < rtmin() && CLAIMED.load(Relaxed) & self.bit() == 0 {
             Err(Error::Reserved(self))
         } else {
             Ok(self)

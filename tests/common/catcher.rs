@@ -20,18 +20,20 @@ pub struct Catcher {
 }
 
 impl Catcher {
-    /// Forks a catcher (in a process group of its own if `own_group`) and waits until it
-    /// blocks every signal.
+    /// Forks a catcher (in a process group of its own if `own_group`), which dies with the
+    /// process that forked it, and waits until it blocks every signal.
     pub fn start(own_group: bool) -> Catcher {
         let mut fds = [0; 2];
         // SAFETY: fds is a valid array of two ints.
         assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+        // SAFETY: getpid cannot fail.
+        let parent = unsafe { libc::getpid() };
         // SAFETY: the child runs only async-signal-safe calls until it is killed.
         let pid = unsafe { libc::fork() };
         assert!(pid >= 0, "fork failed");
         if pid == 0 {
             // SAFETY: raw calls on local data, then a loop that never returns.
-            unsafe { catch_forever(fds[1], own_group) }
+            unsafe { catch_forever(fds[1], own_group, parent) }
         }
         // SAFETY: closing our copy of the write end.
         unsafe { libc::close(fds[1]) };
@@ -108,10 +110,17 @@ impl Drop for Catcher {
 /// The catcher's body: block everything, say ready, then report each arrival.
 ///
 /// # Safety
-/// Runs in a freshly forked child; `out` is the write end of the report pipe.
-unsafe fn catch_forever(out: i32, own_group: bool) -> ! {
+/// Runs in a freshly forked child; `out` is the write end of the report pipe, `parent` the
+/// pid that forked it.
+unsafe fn catch_forever(out: i32, own_group: bool, parent: i32) -> ! {
     // SAFETY: local sigset; raw calls on it and on our own pipe.
     unsafe {
+        // Dies with the test process, even one that the default action of a signal ended
+        // before it could drop the `Catcher` (the stop-vs-kill rounds end that way).
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+        if libc::getppid() != parent {
+            libc::_exit(0);
+        }
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
         libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());

@@ -126,6 +126,15 @@ impl Running {
         }
     }
 
+    /// The next line after the cursor, waiting at most `within`; `None` if none came.
+    pub fn try_line(&mut self, within: Duration) -> Option<String> {
+        if self.cursor == self.seen.len() {
+            self.seen.push(self.lines.recv_timeout(within).ok()?);
+        }
+        self.cursor += 1;
+        Some(self.seen[self.cursor - 1].clone())
+    }
+
     /// Waits until the lines read so far, in any order (before the cursor too), satisfy
     /// `done`; the deadline only catches a hang (`wait_until`'s).
     #[track_caller]
