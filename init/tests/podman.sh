@@ -124,7 +124,7 @@ spec:
   containers:
   - name: app
     image: localhost/sigchan-busybox:test
-    command: ["/sigchan/sigchan-init", $3 "--", "sh", "-c",
+    command: ["/sigchan/sigchan-init", $3 "--", "/bin/sh", "-c",
               "i=0; while [ \$i -lt 50 ]; do (sleep 0.01 &); i=\$((i+1)); done; sleep 1000"]
     volumeMounts:
     - name: init
@@ -146,8 +146,8 @@ kube_round() {
     wait_running "$ctr"
     sleep 1.5
     local init_pid zombies
-    init_pid=$(pm exec "$ctr" sh -c 'for p in /proc/[0-9]*; do grep -q "^Name:.*sigchan-init" $p/status 2>/dev/null && basename $p; done' | head -1)
-    zombies=$(pm exec "$ctr" sh -c 'cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z " || true')
+    init_pid=$(pm exec "$ctr" /bin/sh -c 'for p in /proc/[0-9]*; do if grep -q "^Name:.*sigchan-init" $p/status 2>/dev/null; then basename $p; break; fi; done')
+    zombies=$(pm exec "$ctr" /bin/sh -c 'cat /proc/[0-9]*/stat 2>/dev/null | grep -c ") Z " || true')
     local t0 t1 code
     t0=$(date +%s.%N); pm pod stop -t 30 "$name" >/dev/null; t1=$(date +%s.%N)
     code=$(pm inspect -f '{{.State.ExitCode}}' "$ctr")
