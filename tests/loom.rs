@@ -358,24 +358,23 @@ fn notify_after_ignore_racing_a_handler_queues_or_ignores() {
 /// A route for signal A in the models (the queue treats it as opaque).
 const ROUTE: u64 = 0x0100_0000_0007;
 
-/// A handler thread for signal A whose forward is recorded: `forwards` counts them, and a
-/// forward made after `stopped` was set fails the model.
+/// A handler thread for signal A whose forward is recorded: returns the count of forwards,
+/// the flag that fails a forward made once it is set (after `stop_forwarding` returned),
+/// and the thread.
 fn spawn_routed_sender(
     q: &Arc<Q>,
-    forwards: &Arc<AtomicUsize>,
-    stopped: &Arc<AtomicBool>,
-) -> thread::JoinHandle<Sent> {
-    let (q, forwards, stopped) = (q.clone(), forwards.clone(), stopped.clone());
-    thread::spawn(move || {
+) -> (Arc<AtomicUsize>, Arc<AtomicBool>, thread::JoinHandle<Sent>) {
+    let forwards = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicBool::new(false));
+    let (q, f, s) = (q.clone(), forwards.clone(), stopped.clone());
+    let sender = thread::spawn(move || {
         q.send_routed(A, &rec(0), false, |route| {
             assert_eq!(route, ROUTE);
-            assert!(
-                !stopped.load(SeqCst),
-                "forwarded after stop_forwarding returned"
-            );
-            forwards.fetch_add(1, SeqCst);
+            assert!(!s.load(SeqCst), "forwarded after stop_forwarding returned");
+            f.fetch_add(1, SeqCst);
         })
-    })
+    });
+    (forwards, stopped, sender)
 }
 
 /// `Forwarding::stop` racing a handler: the arrival is forwarded (before the stop returns)
@@ -388,11 +387,7 @@ fn stop_forwarding_racing_a_handler_forwards_or_takes_the_original_action() {
         || {
             let q = Arc::new(Q::new());
             q.start_forwarding(A, ROUTE);
-            let (forwards, stopped) = (
-                Arc::new(AtomicUsize::new(0)),
-                Arc::new(AtomicBool::new(false)),
-            );
-            let sender = spawn_routed_sender(&q, &forwards, &stopped);
+            let (forwards, stopped, sender) = spawn_routed_sender(&q);
             q.stop_forwarding(A);
             stopped.store(true, SeqCst);
             let sent = sender.join().unwrap();
@@ -421,11 +416,7 @@ fn a_forward_handed_to_a_channel_racing_a_handler_is_never_lost() {
         || {
             let q = Arc::new(Q::new());
             q.start_forwarding(A, ROUTE);
-            let (forwards, stopped) = (
-                Arc::new(AtomicUsize::new(0)),
-                Arc::new(AtomicBool::new(false)),
-            );
-            let sender = spawn_routed_sender(&q, &forwards, &stopped);
+            let (forwards, stopped, sender) = spawn_routed_sender(&q);
             q.enable(A);
             q.stop_forwarding(A);
             stopped.store(true, SeqCst);
@@ -452,11 +443,7 @@ fn a_channel_handed_to_a_forward_racing_a_handler_is_never_lost() {
         || {
             let q = Arc::new(Q::new());
             q.enable(A);
-            let (forwards, stopped) = (
-                Arc::new(AtomicUsize::new(0)),
-                Arc::new(AtomicBool::new(false)),
-            );
-            let sender = spawn_routed_sender(&q, &forwards, &stopped);
+            let (forwards, _stopped, sender) = spawn_routed_sender(&q);
             q.start_forwarding(A, ROUTE);
             q.disable(A, Unwanted::Original);
             let sent = sender.join().unwrap();

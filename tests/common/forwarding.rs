@@ -5,7 +5,6 @@ use super::*;
 use crossbeam_channel::bounded;
 use sigchan::forward::{Forward, Target};
 use sigchan::{Signal, SIGINT};
-use std::time::Duration;
 
 /// Go's TestAtomicStop for forwards: a forward's `stop` in one thread while SIGINT is sent
 /// from another, `rounds` times across as many forked children as it takes. Each round the
@@ -13,52 +12,24 @@ use std::time::Duration;
 /// ends that child and counts as the round); a process alive with nothing forwarded lost
 /// it. Returns (rounds, rounds that took the default action).
 pub fn forward_stop_racing_kill(rounds: usize) -> (usize, usize) {
-    let (mut done, mut defaults) = (0, 0);
-    while done < rounds {
-        let left = rounds - done;
-        let out = run_in_child(move || {
-            let c = Catcher::start(false);
-            for _ in 0..left {
-                let before = sigchan::stats(SIGINT).forwarded;
-                let fwd = Forward::to(Target::Process(c.pid as u32))
-                    .start(&[SIGINT])
-                    .unwrap();
-                let stopper = std::thread::spawn(move || fwd.stop());
-                raise_process(SIGINT);
-                stopper.join().unwrap();
-                if sigchan::stats(SIGINT).forwarded == before {
-                    // Not forwarded: the default action must be on its way.
-                    let start = Instant::now();
-                    while start.elapsed() < Duration::from_secs(5) {
-                        std::hint::spin_loop();
-                    }
-                    write_stderr("LOST\n");
-                    panic!("SIGINT neither forwarded nor acted on");
-                }
-                let caught = c.next(RECV).expect("the forwarded INT reaches the target");
-                assert_eq!(caught.signo, libc::SIGINT);
-                write_stderr(".");
+    race_rounds(rounds, |left| {
+        let c = Catcher::start(false);
+        for _ in 0..left {
+            let before = sigchan::stats(SIGINT).forwarded;
+            let fwd = Forward::to(Target::Process(c.pid as u32))
+                .start(&[SIGINT])
+                .unwrap();
+            let stopper = std::thread::spawn(move || fwd.stop());
+            raise_process(SIGINT);
+            stopper.join().unwrap();
+            if sigchan::stats(SIGINT).forwarded == before {
+                lost("SIGINT neither forwarded nor acted on");
             }
-        });
-        done += out.stderr.bytes().filter(|&b| b == b'.').count();
-        match (out.exit_code(), out.signal()) {
-            (Some(0), _) => {}
-            (_, Some(libc::SIGINT)) => {
-                defaults += 1;
-                done += 1;
-            }
-            _ => {
-                assert!(
-                    !out.stderr.contains("LOST"),
-                    "lost a signal in round {}: {}",
-                    done + 1,
-                    out.stderr
-                );
-                out.assert_success()
-            }
+            let caught = c.next(RECV).expect("the forwarded INT reaches the target");
+            assert_eq!(caught.signo, libc::SIGINT);
+            write_stderr(".");
         }
-    }
-    (done, defaults)
+    })
 }
 
 /// SIGINT handed from a channel to a forward and back `rounds` times while another thread

@@ -654,31 +654,34 @@ pub fn stop_racing_kill_with<T: sigchan::Message + Send>(
     rounds: usize,
     subscribe: fn(&crossbeam_channel::Sender<T>),
 ) -> (usize, usize) {
+    race_rounds(rounds, move |left| {
+        for _ in 0..left {
+            let (tx, rx) = crossbeam_channel::bounded::<T>(1);
+            subscribe(&tx);
+            let stopper = std::thread::spawn(move || sigchan::stop(&tx));
+            raise_process(sigchan::SIGINT);
+            if rx.recv_timeout(RECV).is_err() {
+                // The channel closed with the signal not in it. If the handler took the
+                // default action on the stopper's thread, the death is on its way.
+                let _ = stopper.join();
+                lost("signal neither delivered nor acted on");
+            }
+            stopper.join().unwrap();
+            write_stderr(".");
+        }
+    })
+}
+
+/// The frame of the stop-vs-kill races: runs `child(rounds left)` in forked children until
+/// `rounds` rounds are done. The child writes `.` per round; death by SIGINT (the default
+/// action) ends a child and counts as that round; `LOST` (from `lost`) fails. However often
+/// the default action wins, every child runs at least one round, so the loop ends. Returns
+/// (rounds run, rounds that took the default action).
+pub fn race_rounds(rounds: usize, child: impl Fn(usize) + Copy) -> (usize, usize) {
     let (mut done, mut defaults) = (0, 0);
     while done < rounds {
         let left = rounds - done;
-        let out = run_in_child(move || {
-            for _ in 0..left {
-                let (tx, rx) = crossbeam_channel::bounded::<T>(1);
-                subscribe(&tx);
-                let stopper = std::thread::spawn(move || sigchan::stop(&tx));
-                raise_process(sigchan::SIGINT);
-                if rx.recv_timeout(RECV).is_err() {
-                    // The channel closed with the signal not in it. If the handler took the
-                    // default action on the stopper's thread, the death is on its way: wait
-                    // for it here; only a process still alive afterwards lost the signal.
-                    let _ = stopper.join();
-                    let start = Instant::now();
-                    while start.elapsed() < Duration::from_secs(5) {
-                        std::hint::spin_loop();
-                    }
-                    write_stderr("LOST\n");
-                    panic!("signal neither delivered nor acted on");
-                }
-                stopper.join().unwrap();
-                write_stderr(".");
-            }
-        });
+        let out = run_in_child(move || child(left));
         done += out.stderr.bytes().filter(|&b| b == b'.').count();
         match (out.exit_code(), out.signal()) {
             (Some(0), _) => {}
@@ -698,6 +701,17 @@ pub fn stop_racing_kill_with<T: sigchan::Message + Send>(
         }
     }
     (done, defaults)
+}
+
+/// In a race round whose signal reached nobody: waits 5 s for a default action that may be
+/// on its way (only a process still alive afterwards lost the signal), then fails the round.
+pub fn lost(what: &str) -> ! {
+    let start = Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        std::hint::spin_loop();
+    }
+    write_stderr("LOST\n");
+    panic!("{what}");
 }
 
 /// Processes whose parent is `parent` and that are zombies (state Z), from /proc.
