@@ -10,7 +10,8 @@
 //! kill -HUP $(cat app.pid); sleep 2; curl http://127.0.0.1:8080/    # generation 2 pid ...
 //! ```
 //!
-//! `GET /slow?ms=N` answers after N milliseconds (at most 10 s). Every answer carries the
+//! `GET /slow?ms=N` answers after N milliseconds (at most 10 s); `GET /env/NAME` adds the
+//! line `NAME=value` (or `NAME=(unset)`) from the worker's environment. Every answer carries the
 //! generation, in the body and in an `X-Generation` header. Setting
 //! `HTTP_WORKER_FAIL_AT_START` makes it exit 3 at start: a broken release, to see that
 //! start_server keeps the running generation serving.
@@ -118,11 +119,16 @@ fn serve(mut conn: Box<dyn Conn>, worker: &Worker) -> std::io::Result<()> {
     {
         std::thread::sleep(Duration::from_millis(ms.min(10_000)));
     }
-    let body = format!(
+    let mut body = format!(
         "generation {} pid {}\n",
         worker.generation,
         std::process::id()
     );
+    // What this worker's environment holds, for tests that check what start_server passes.
+    if let Some(name) = path.strip_prefix("/env/") {
+        let value = std::env::var(name).unwrap_or_else(|_| "(unset)".into());
+        body.push_str(&format!("{name}={value}\n"));
+    }
     write!(
         conn,
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nX-Generation: {}\r\nConnection: close\r\n\r\n{body}",

@@ -151,8 +151,12 @@ impl Options {
             }
             return Ok(Mode::Stop);
         }
-        if self.ports.is_empty() && self.paths.is_empty() {
-            return Err("either --port or --path is needed (nothing to listen on)".into());
+        if self.ports.is_empty() && self.paths.is_empty() && !crate::systemd::activated() {
+            return Err(
+                "either --port or --path is needed (nothing to listen on), unless systemd \
+                 passes the sockets (socket activation)"
+                    .into(),
+            );
         }
         if self.command.is_empty() {
             return Err("server program not specified (give it after --)".into());

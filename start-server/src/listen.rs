@@ -109,17 +109,81 @@ impl Listener {
     pub fn fd(&self) -> RawFd {
         self.socket.as_raw_fd()
     }
+
+    /// A listening socket start_server was given (systemd's socket activation), named by
+    /// its address as a `--port` or `--path` would be: `HOST:PORT` (`[V6]:PORT`), the bare
+    /// port for the IPv4 wildcard, the path of a unix socket. systemd keeps the unix socket
+    /// file, so start_server never removes it.
+    fn inherited(socket: Socket, backlog: i32) -> io::Result<Listener> {
+        let local = socket.local_addr()?;
+        let (key, spec) = if let Some(addr) = local.as_socket() {
+            let key = match addr {
+                SocketAddr::V4(v4) if v4.ip().is_unspecified() => v4.port().to_string(),
+                SocketAddr::V4(v4) => format!("{}:{}", v4.ip(), v4.port()),
+                SocketAddr::V6(v6) => format!("[{}]:{}", v6.ip(), v6.port()),
+            };
+            (key, Bind::Tcp(addr))
+        } else if let Some(path) = local.as_pathname() {
+            (path.display().to_string(), Bind::Unix(path.to_owned()))
+        } else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "a socket passed by systemd is neither TCP nor a unix socket with a path",
+            ));
+        };
+        Ok(Listener {
+            key,
+            socket,
+            unix_path: None,
+            unix_identity: None,
+            spec,
+            backlog,
+        })
+    }
 }
 
 /// Binds every `--port`, then every `--path`. Fails on the first that cannot be bound.
-pub fn bind_all(ports: &[PortSpec], paths: &[PathBuf], backlog: i32) -> io::Result<Vec<Listener>> {
+/// Sockets systemd passed (`inherited`, socket activation) are taken instead of binding:
+/// each `--port` or `--path` whose address one of them has is that socket, under the name
+/// the option gives; the others are appended, named by their address. A restart of
+/// start_server then keeps the port open (systemd holds it meanwhile).
+pub fn bind_all(
+    ports: &[PortSpec],
+    paths: &[PathBuf],
+    backlog: i32,
+    inherited: Vec<Socket>,
+) -> io::Result<Vec<Listener>> {
+    let mut inherited: Vec<Listener> = inherited
+        .into_iter()
+        .map(|s| Listener::inherited(s, backlog))
+        .collect::<io::Result<_>>()?;
     let mut listeners = Vec::new();
     for spec in ports {
-        listeners.push(bind_tcp(spec, backlog)?);
+        let addr = spec.resolve()?;
+        match inherited
+            .iter()
+            .position(|l| matches!(&l.spec, Bind::Tcp(a) if *a == addr || (spec.port == 0 && a.ip() == addr.ip())))
+        {
+            Some(i) => {
+                let mut l = inherited.remove(i);
+                if spec.port != 0 {
+                    l.key = spec.key();
+                }
+                listeners.push(l);
+            }
+            None => listeners.push(bind_tcp(spec, backlog)?),
+        }
     }
     for path in paths {
-        listeners.push(bind_unix(path, backlog)?);
+        match inherited
+            .iter()
+            .position(|l| matches!(&l.spec, Bind::Unix(p) if p == path))
+        {
+            Some(i) => listeners.push(inherited.remove(i)),
+            None => listeners.push(bind_unix(path, backlog)?),
+        }
     }
+    listeners.extend(inherited);
     // The descriptors a worker gets are FIRST_FD..FIRST_FD+n; keep ours above that range
     // so that placing them there in the child never overwrites one not yet placed.
     let above = FIRST_FD + listeners.len() as RawFd;
@@ -321,6 +385,37 @@ impl Sockets {
 mod tests {
     use super::*;
 
+    /// A listening TCP socket on a free loopback port, as systemd would pass one.
+    fn passed_socket() -> (Socket, u16) {
+        let l = bind_tcp_addr(SocketAddr::from(([127, 0, 0, 1], 0)), "x", 16).unwrap();
+        let port = l.socket.local_addr().unwrap().as_socket().unwrap().port();
+        (l.socket, port)
+    }
+
+    #[test]
+    fn sockets_systemd_passed_are_taken_for_their_options_and_named_by_address() {
+        let (a, port_a) = passed_socket();
+        let (b, port_b) = passed_socket();
+        let a_ino = crate::safe_file::identity(
+            &std::fs::metadata(format!("/proc/self/fd/{}", a.as_raw_fd())).unwrap(),
+        );
+        let spec = PortSpec::parse(&format!("127.0.0.1:{port_a}")).unwrap();
+        let listeners = bind_all(&[spec], &[], 16, vec![a, b]).unwrap();
+        let keys: Vec<&str> = listeners.iter().map(|l| l.key.as_str()).collect();
+        let b_key = format!("127.0.0.1:{port_b}");
+        assert_eq!(
+            keys,
+            [format!("127.0.0.1:{port_a}").as_str(), b_key.as_str()]
+        );
+        // The option's socket is the one passed (the same open socket), not a new bind.
+        let first = std::fs::metadata(format!("/proc/self/fd/{}", listeners[0].fd())).unwrap();
+        assert_eq!(crate::safe_file::identity(&first), a_ino);
+        assert!(
+            listeners.iter().all(|l| l.fd() >= FIRST_FD + 2),
+            "kept above 3..5"
+        );
+    }
+
     #[test]
     fn port_forms() {
         assert_eq!(PortSpec::parse("8080").unwrap().key(), "8080");
@@ -346,10 +441,10 @@ mod tests {
         ];
         let dir = crate::scratch::ScratchDir::new("ss-listen");
         let sock = dir.path().join("a.sock");
-        let listeners = match bind_all(&ports, std::slice::from_ref(&sock), 16) {
+        let listeners = match bind_all(&ports, std::slice::from_ref(&sock), 16, Vec::new()) {
             Ok(l) => l,
             // No IPv6 loopback in this sandbox: check the IPv4 and unix ones alone.
-            Err(_) => bind_all(&ports[..1], std::slice::from_ref(&sock), 16).unwrap(),
+            Err(_) => bind_all(&ports[..1], std::slice::from_ref(&sock), 16, Vec::new()).unwrap(),
         };
         let env = server_starter_port(&listeners);
         let n = listeners.len() as RawFd;
@@ -362,7 +457,10 @@ mod tests {
         assert!(listeners.iter().all(|l| l.fd() >= FIRST_FD + n));
         // A second bind of the same TCP port fails, naming it.
         let taken = PortSpec::parse(&listeners[0].key).unwrap();
-        let err = bind_all(&[taken], &[], 16).err().unwrap().to_string();
+        let err = bind_all(&[taken], &[], 16, Vec::new())
+            .err()
+            .unwrap()
+            .to_string();
         assert!(
             err.contains("cannot bind") && err.contains("in use"),
             "{err}"
@@ -370,7 +468,7 @@ mod tests {
         remove_socket_files(&listeners);
         assert!(!sock.exists());
         std::fs::write(&sock, "not a socket").unwrap();
-        let err = bind_all(&[], std::slice::from_ref(&sock), 16)
+        let err = bind_all(&[], std::slice::from_ref(&sock), 16, Vec::new())
             .err()
             .unwrap()
             .to_string();

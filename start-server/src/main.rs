@@ -21,6 +21,7 @@ mod safe_file;
 mod scratch;
 mod spawn;
 mod supervisor;
+mod systemd;
 
 use clap::Parser;
 use cli::{Mode, Options};
@@ -33,7 +34,7 @@ use std::io;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
-use supervisor::{Host, Supervisor};
+use supervisor::{Host, Lifecycle, Supervisor};
 
 /// The supervisor's view of the real world: processes, signals, the status file, stderr.
 struct RealHost {
@@ -41,6 +42,7 @@ struct RealHost {
     sockets: listen::Sockets,
     envdir: Option<PathBuf>,
     status: Option<files::StatusFile>,
+    notifier: systemd::Notifier,
 }
 
 impl RealHost {
@@ -85,6 +87,14 @@ impl Host for RealHost {
     fn log(&mut self, line: String) {
         say!("start_server: {line}");
     }
+
+    fn lifecycle(&mut self, event: Lifecycle) {
+        match event {
+            Lifecycle::Serving { generation, pid } => self.notifier.serving(generation, pid),
+            Lifecycle::Reloading => self.notifier.reloading(),
+            Lifecycle::Stopping => self.notifier.stopping(),
+        }
+    }
 }
 
 /// The timing in force now: options, overridden by the environment and the envdir.
@@ -117,7 +127,10 @@ fn serve(opts: &Options) -> io::Result<()> {
         .as_deref()
         .map(files::PidFile::create)
         .transpose()?;
-    let listeners = listen::bind_all(&opts.ports, &opts.paths, backlog)?;
+    // Socket activation first, while this is the only thread (it edits the environment).
+    let inherited = systemd::inherited_sockets()?;
+    let notifier = systemd::Notifier::from_env();
+    let listeners = listen::bind_all(&opts.ports, &opts.paths, backlog, inherited)?;
     let listeners = listen::Sockets(listeners);
     let port_env = listen::server_starter_port(&listeners.0);
     for (fd, l) in (listen::FIRST_FD..).zip(&listeners.0) {
@@ -174,6 +187,7 @@ fn serve(opts: &Options) -> io::Result<()> {
         sockets: listeners,
         envdir: opts.envdir.clone(),
         status: opts.status_file.as_deref().map(files::StatusFile::new),
+        notifier,
     };
     let first = timing(opts, &env_for_timing(&host)).map_err(io::Error::other)?;
     let mut sup = Supervisor::new(host, first, Instant::now());

@@ -28,7 +28,9 @@ impl Launcher {
         let mut cmd = Command::new(&self.program[0]);
         cmd.args(&self.program[1..])
             .env("SERVER_STARTER_PORT", &self.port_env)
-            .env("SERVER_STARTER_GENERATION", generation.to_string());
+            .env("SERVER_STARTER_GENERATION", generation.to_string())
+            // systemd's socket is start_server's to notify, not the workers'.
+            .env_remove("NOTIFY_SOCKET");
         for (name, value) in env {
             match value {
                 Some(v) => cmd.env(name, v),

@@ -62,6 +62,20 @@ pub trait Host {
     fn publish(&mut self, workers: &[(u64, i32)]);
     /// One line for the log (stderr).
     fn log(&mut self, line: String);
+    /// The service's state changed (what systemd's `NOTIFY_SOCKET` hears).
+    fn lifecycle(&mut self, event: Lifecycle);
+}
+
+/// The service's state, as a service manager sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// This generation serves: the start, or a restart, is complete (also when a restart
+    /// was abandoned and the old generation keeps serving).
+    Serving { generation: u64, pid: i32 },
+    /// A SIGHUP began a restart.
+    Reloading,
+    /// SIGTERM or SIGINT: stopping every worker.
+    Stopping,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -163,6 +177,7 @@ impl<H: Host> Supervisor<H> {
                 self.log("received SIGHUP while stopping; ignored".into());
             } else {
                 self.log("received SIGHUP, spawning a new worker".into());
+                self.host.lifecycle(Lifecycle::Reloading);
                 self.restart(now);
             }
         } else if sig == SIGTERM || sig == SIGINT {
@@ -262,10 +277,16 @@ impl<H: Host> Supervisor<H> {
         }
         if self.spawn_generation(now).is_err() {
             match self.current {
-                Some(w) => self.log(format!(
-                    "restart abandoned; generation {} (pid {}) keeps serving",
-                    w.generation, w.pid
-                )),
+                Some(w) => {
+                    self.log(format!(
+                        "restart abandoned; generation {} (pid {}) keeps serving",
+                        w.generation, w.pid
+                    ));
+                    self.host.lifecycle(Lifecycle::Serving {
+                        generation: w.generation,
+                        pid: w.pid,
+                    });
+                }
                 None => self.retry_later(now),
             }
         }
@@ -330,6 +351,10 @@ impl<H: Host> Supervisor<H> {
         }
         self.last_restart = now;
         self.publish();
+        self.host.lifecycle(Lifecycle::Serving {
+            generation: worker.generation,
+            pid: worker.pid,
+        });
         let waiting: Vec<i32> = self.unsignalled();
         self.log(format!(
             "new worker {} (generation {}) is now running; old workers to send {}: {}",
@@ -421,6 +446,7 @@ impl<H: Host> Supervisor<H> {
         };
         if !self.stopping {
             self.stopping = true;
+            self.host.lifecycle(Lifecycle::Stopping);
             self.restart_wanted = false;
             self.deferred_restart = false;
             self.kill_old_at = None;
@@ -488,6 +514,7 @@ mod tests {
         published: Vec<Vec<(u64, i32)>>,
         fail_spawns: usize,
         lines: Vec<String>,
+        events: Vec<Lifecycle>,
     }
 
     impl Host for Fake {
@@ -509,6 +536,9 @@ mod tests {
         }
         fn log(&mut self, line: String) {
             self.lines.push(line);
+        }
+        fn lifecycle(&mut self, event: Lifecycle) {
+            self.events.push(event);
         }
     }
 
@@ -539,6 +569,41 @@ mod tests {
 
     fn status(s: &Supervisor<Fake>) -> Vec<(u64, i32)> {
         s.host.published.last().cloned().unwrap_or_default()
+    }
+
+    /// What systemd hears: serving once the first generation is up, reloading on HUP,
+    /// serving again with the new generation, stopping on TERM; an abandoned restart ends
+    /// its reload with the old generation serving.
+    #[test]
+    fn the_service_manager_hears_ready_reloading_ready_stopping() {
+        let (mut s, t) = started(timing());
+        s.on_signal(SIGHUP, t);
+        s.on_tick(t + SEC * 5);
+        s.host.fail_spawns = 1;
+        s.on_signal(SIGHUP, t + SEC * 6);
+        s.on_signal(SIGTERM, t + SEC * 7);
+        let first = s.host.spawned[0].1;
+        let second = s.host.spawned[1].1;
+        assert_eq!(
+            s.host.events,
+            vec![
+                Lifecycle::Serving {
+                    generation: 1,
+                    pid: first
+                },
+                Lifecycle::Reloading,
+                Lifecycle::Serving {
+                    generation: 2,
+                    pid: second
+                },
+                Lifecycle::Reloading,
+                Lifecycle::Serving {
+                    generation: 2,
+                    pid: second
+                },
+                Lifecycle::Stopping,
+            ]
+        );
     }
 
     #[test]
