@@ -102,6 +102,15 @@
 //! - **Children.** Feature `tokio` adds [`process::CommandExt::restore_signals`] to
 //!   `tokio::process::Command`.
 //!
+//! ## Terminal programs
+//! A program in raw mode subscribes TSTP, CONT, WINCH, INT, TERM and HUP before it enters
+//! raw mode; on TSTP it restores the terminal and then stops with `raise(SIGSTOP)` (the
+//! default action, after the restore), on CONT it enters raw mode again and redraws, on
+//! WINCH it redraws at the new size, on the others it restores and exits. docs/PITFALLS.md
+//! ("A terminal left raw") has the recipe and the cases (a TSTP while stopped, what
+//! [`init`] changes for SIGTTOU); `examples/terminal.rs` in the repository is the program,
+//! tested under tmux.
+//!
 //! ## Semantics (Go's `os/signal`, with its known bugs fixed)
 //! - Coalescing: like the kernel and Go, several arrivals of one signal before the signal
 //!   thread drains them may become one delivery to a [`notify`] channel. Within a drain, lower
