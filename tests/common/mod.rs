@@ -10,6 +10,7 @@ pub mod catcher;
 pub mod example;
 pub mod forwarding;
 mod scratch;
+pub mod tmux;
 #[allow(unused_imports)] // not every test binary makes one
 pub use scratch::ScratchDir;
 
