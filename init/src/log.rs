@@ -27,9 +27,15 @@ fn describe(sig: i32) -> String {
     }
 }
 
-/// The C library's text for `errno` ("No such file or directory"), as tini and dumb-init
-/// print it.
+/// glibc's text for `errno` ("No such file or directory"), as tini and dumb-init print it
+/// (both are glibc programs): the C library's own text, but for the ones musl words
+/// differently.
 pub fn strerror(errno: i32) -> String {
+    match errno {
+        libc::ENOTTY => return "Inappropriate ioctl for device".to_owned(),
+        libc::EIO => return "Input/output error".to_owned(),
+        _ => {}
+    }
     let text = std::io::Error::from_raw_os_error(errno).to_string();
     // Without the " (os error N)" std appends.
     text.split(" (os error")
@@ -387,5 +393,17 @@ impl Log {
                 }
             ),
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn errors_read_as_glibc_words_them_whatever_the_c_library() {
+        assert_eq!(
+            super::strerror(libc::ENOTTY),
+            "Inappropriate ioctl for device"
+        );
+        assert_eq!(super::strerror(libc::ENOENT), "No such file or directory");
     }
 }

@@ -223,19 +223,32 @@ pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
                 unsafe { libc::kill(libc::getpid(), libc::SIGSTOP) };
             }
         } else if op.index() == r {
-            let exit = op
+            let first = op
                 .recv(reaper.receiver())
                 .expect("the reaper lives in this frame");
-            log.sigchld();
-            if exit.pid() == pid {
-                return main_child_ended(cfg, &log, &reaper, &exit, raw_target);
-            }
-            log.reaped(&exit, cfg.warn_on_reap);
-            while let Ok(other) = reaper.try_recv() {
-                if other.pid() == pid {
-                    return main_child_ended(cfg, &log, &reaper, &other, raw_target);
+            let exits: Vec<ChildExit> = std::iter::once(first)
+                .chain(std::iter::from_fn(|| reaper.try_recv().ok()))
+                .collect();
+            let main_exit = exits.iter().find(|e| e.pid() == pid).copied();
+            if main_exit.is_some() && !watched.is_empty() {
+                // The signal that ended the child was forwarded before its SIGCHLD came, but
+                // its delivery to the loop may trail the exit (one dispatch delivers bits,
+                // SIGCHLD's reaping among them, before records): `stop` waits until every
+                // arrival so far is delivered; their lines then come first, as in tini's.
+                sigchan::stop(&tx);
+                if log.reports_signals() {
+                    for info in signals.try_iter() {
+                        let sig = info.signal().as_raw();
+                        log_forward(cfg, &log, sig, &info, raw_target, &mut failures_seen);
+                    }
                 }
-                log.reaped(&other, cfg.warn_on_reap);
+            }
+            log.sigchld();
+            for other in exits.iter().filter(|e| e.pid() != pid) {
+                log.reaped(other, cfg.warn_on_reap);
+            }
+            if let Some(exit) = main_exit {
+                return main_child_ended(cfg, &log, &reaper, &exit, raw_target);
             }
             log.nothing_to_reap();
         }
