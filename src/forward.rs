@@ -20,7 +20,8 @@
 //! - **Real-time signals** sent with `sigqueue(3)` arrive at a process target with their
 //!   value (the kernel's `pidfd_send_signal` with `SI_QUEUE`, naming this process as the
 //!   sender); each queued arrival is forwarded once, so none merge on the way. A process
-//!   group cannot be sent a value: the group gets the bare signal (`kill(-pgid)`).
+//!   group cannot be sent a value: the group gets the bare signal (`kill(-pgid)`). Where the
+//!   kernel (or an emulator: qemu-user) refuses the value, the bare signal is sent.
 //! - **Pid reuse cannot misdirect it**: a process target is held by a pidfd, so once the
 //!   child is reaped a late arrival fails (counted) instead of reaching a new process that
 //!   took the pid. (Kernels before 5.3 have no pidfd: sigchan falls back to `kill(pid)`.)

@@ -89,7 +89,12 @@ pub(crate) fn forward(word: u64, sig: i32, rec: &Record) {
                 SENDER_UID.load(Relaxed),
                 rec.value as usize,
             );
-            sys::pidfd_send_signal(fd, route.send, Some(&info))
+            // Where the value cannot travel (qemu-user refuses the siginfo with EINVAL),
+            // the signal still must: sent bare.
+            match sys::pidfd_send_signal(fd, route.send, Some(&info)) {
+                Err(sys::Errno(libc::EINVAL)) => sys::pidfd_send_signal(fd, route.send, None),
+                sent => sent,
+            }
         }
         Via::Pidfd(fd) => sys::pidfd_send_signal(fd, route.send, None),
         Via::Pid(pid) => sys::kill(pid, route.send),
