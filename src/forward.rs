@@ -194,7 +194,6 @@ impl Forward {
         };
         // SAFETY: getuid cannot fail and takes no pointer.
         route::set_sender_uid(unsafe { libc::getuid() });
-        let id = registry::next_forward_id();
         let route_of = |sig: Signal| {
             Route {
                 via,
@@ -202,7 +201,7 @@ impl Forward {
             }
             .encode()
         };
-        registry::forward(id, &set.iter().collect::<Vec<_>>(), route_of, tap)?;
+        let id = registry::forward(&set.iter().collect::<Vec<_>>(), route_of, tap)?;
         Ok(Forwarding {
             id,
             signals: set,

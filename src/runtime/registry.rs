@@ -422,23 +422,24 @@ impl Registry {
 }
 
 /// `Forward::start`: forwards each signal of `sigs` along `route(sig)` (see
-/// `sigctx::route`) for the forward `id`, and subscribes `tap` (a sink and its signals) in
+/// `sigctx::route`) under a fresh forward id (returned), and subscribes `tap` (a sink and its signals) in
 /// the same step: the signal thread unblocks nothing new until both are in place, so an
 /// arrival pending from before is both forwarded and tapped. Fails, changing nothing, if one
 /// of them is already forwarded.
 pub(crate) fn forward(
-    id: u64,
     sigs: &[Signal],
     route: impl Fn(Signal) -> u64,
     tap: Option<(Sink, SignalSet)>,
-) -> Result<(), Error> {
+) -> Result<u64, Error> {
     let set = validate(sigs)?;
-    {
+    let id = {
         let mut reg = lock(&REGISTRY);
         if let Some(taken) = set.iter().find(|s| reg.forwarded & s.bit() != 0) {
             return Err(Error::AlreadyForwarded(taken));
         }
         reg.ensure_thread()?;
+        reg.next_id += 1;
+        let id = reg.next_id;
         for sig in set {
             // Route first, handler second: an arrival right after the install is forwarded.
             QUEUE.start_forwarding(sig.bit(), route(sig));
@@ -450,10 +451,11 @@ pub(crate) fn forward(
             reg.subscribe(sink, tapped)?;
         }
         reg.publish_mask();
-    }
+        id
+    };
     // As `notify`: the signal thread has unblocked them before we return.
     signal_thread::sync();
-    Ok(())
+    Ok(id)
 }
 
 /// Ends the forward `id` (whatever of it `ignore` or `reset` left). When it returns no
@@ -475,13 +477,6 @@ pub(crate) fn unforward(id: u64) {
         }
     }
     reg.publish_mask();
-}
-
-/// A fresh id for a forward.
-pub(crate) fn next_forward_id() -> u64 {
-    let mut reg = lock(&REGISTRY);
-    reg.next_id += 1;
-    reg.next_id
 }
 
 pub(crate) fn stop(sink: &Sink) {
