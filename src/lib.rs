@@ -183,6 +183,7 @@ mod sigctx;
 mod sys;
 mod types;
 
+pub mod fd;
 pub mod forward;
 pub mod process;
 pub mod reap;

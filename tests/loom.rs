@@ -15,6 +15,8 @@
 #[macro_use]
 #[path = "../src/sigctx/sync.rs"]
 mod sync;
+#[path = "../src/sigctx/poller.rs"]
+mod poller;
 #[path = "../src/sigctx/queue.rs"]
 mod queue;
 #[path = "../src/sigctx/record.rs"]
@@ -368,7 +370,7 @@ fn spawn_routed_sender(
     let stopped = Arc::new(AtomicBool::new(false));
     let (q, f, s) = (q.clone(), forwards.clone(), stopped.clone());
     let sender = thread::spawn(move || {
-        q.send_routed(A, &rec(0), false, |route| {
+        q.send_routed(A, &rec(0), false, |route, _| {
             assert_eq!(route, ROUTE);
             assert!(!s.load(SeqCst), "forwarded after stop_forwarding returned");
             f.fetch_add(1, SeqCst);
@@ -391,11 +393,8 @@ fn stop_forwarding_racing_a_handler_forwards_or_takes_the_original_action() {
             q.stop_forwarding(A);
             stopped.store(true, SeqCst);
             let sent = sender.join().unwrap();
-            assert!(
-                matches!(sent, Sent::Forwarded | Sent::NotWanted),
-                "{sent:?}"
-            );
-            assert_eq!(forwards.load(SeqCst) == 1, sent == Sent::Forwarded);
+            assert!(matches!(sent, Sent::Diverted | Sent::NotWanted), "{sent:?}");
+            assert_eq!(forwards.load(SeqCst) == 1, sent == Sent::Diverted);
             assert_eq!(
                 q.drain().signals,
                 0,
@@ -583,4 +582,142 @@ fn ring_producers_and_consumer() {
             assert!(mine.iter().all(|v| v / 10 == p), "torn record: {mine:?}");
         }
     });
+}
+
+/// An fd receiver's slot with a two-record ring, and its eventfd's counter as an atomic.
+type Slot = poller::Slot<2>;
+
+/// The eventfd of the models: `write` adds, `read` empties.
+struct Eventfd(loom::sync::atomic::AtomicU64);
+
+impl Eventfd {
+    fn add(&self) {
+        self.0.fetch_add(1, SeqCst);
+    }
+    fn clear(&self) {
+        self.0.swap(0, SeqCst);
+    }
+    fn readable(&self) -> bool {
+        self.0.load(SeqCst) > 0
+    }
+}
+
+/// The fd receiver's readiness (`sigctx::poller`, steps 1-3): two handlers deliver A and B
+/// while the receiver takes and settles. Afterwards every arrival was taken or is still
+/// pending with the eventfd readable: no wake-up is lost. Fails if `settle` skips its
+/// second look at `pending`.
+#[test]
+fn poll_readiness_never_leaves_an_arrival_unreadable() {
+    model("poll_readiness_never_leaves_an_arrival_unreadable", || {
+        let slot = Arc::new(Slot::new());
+        let efd = Arc::new(Eventfd(loom::sync::atomic::AtomicU64::new(0)));
+        slot.arm(3, false);
+        let senders: Vec<_> = [A, B]
+            .into_iter()
+            .map(|bit| {
+                let (slot, efd) = (slot.clone(), efd.clone());
+                thread::spawn(move || {
+                    slot.deliver(bit, &rec(0), |fd| {
+                        assert_eq!(fd, 3);
+                        efd.add();
+                    });
+                })
+            })
+            .collect();
+        // The receiver: take what is there, then settle with the buffer empty.
+        let taken = slot.take();
+        slot.settle(|_| efd.clear(), |_| efd.add());
+        for s in senders {
+            s.join().unwrap();
+        }
+        let left = slot.take();
+        assert_eq!(taken | left, A | B, "every arrival taken or pending");
+        assert_eq!(taken & left, 0);
+        assert!(
+            left == 0 || efd.readable(),
+            "{left:#b} pending, eventfd not readable"
+        );
+    });
+}
+
+/// A handler thread for signal A whose fd receiver (slot 0) is recorded: the count of
+/// deliveries, the flag that fails a delivery made once set (after `stop_polling` returned),
+/// and the thread.
+fn spawn_polled_sender(
+    q: &Arc<Q>,
+    slot: &Arc<Slot>,
+) -> (Arc<AtomicUsize>, Arc<AtomicBool>, thread::JoinHandle<Sent>) {
+    let delivered = Arc::new(AtomicUsize::new(0));
+    let stopped = Arc::new(AtomicBool::new(false));
+    let (q, slot, d, s) = (q.clone(), slot.clone(), delivered.clone(), stopped.clone());
+    let sender = thread::spawn(move || {
+        q.send_routed(A, &rec(0), false, |route, polled| {
+            assert_eq!((route, polled), (0, 1), "slot 0's bit only");
+            assert!(
+                !s.load(SeqCst),
+                "delivered to the slot after stop_polling returned"
+            );
+            slot.deliver(A, &rec(0), |_| {});
+            d.fetch_add(1, SeqCst);
+        })
+    });
+    (delivered, stopped, sender)
+}
+
+/// An fd receiver's `stop` racing a handler: the arrival reaches the slot (before the stop
+/// returns) or takes its original action, and nothing reaches the slot afterwards, when
+/// the registry frees it (invariant 7 for poll masks).
+#[test]
+fn stop_polling_racing_a_handler_delivers_or_takes_the_original_action() {
+    model(
+        "stop_polling_racing_a_handler_delivers_or_takes_the_original_action",
+        || {
+            let q = Arc::new(Q::new());
+            let slot = Arc::new(Slot::new());
+            slot.arm(3, false);
+            q.start_polling(A, 0);
+            let (delivered, stopped, sender) = spawn_polled_sender(&q, &slot);
+            q.stop_polling(A, 0);
+            stopped.store(true, SeqCst);
+            let taken = slot.take();
+            let sent = sender.join().unwrap();
+            assert!(matches!(sent, Sent::Diverted | Sent::NotWanted), "{sent:?}");
+            assert_eq!(delivered.load(SeqCst) == 1, sent == Sent::Diverted);
+            assert_eq!(
+                taken == A,
+                sent == Sent::Diverted,
+                "the stop found it in the slot"
+            );
+            assert_eq!(q.drain().signals, 0, "an fd-only signal wakes no receiver");
+        },
+    );
+}
+
+/// A signal handed from an fd receiver to a channel (`notify`, then the receiver stopped)
+/// racing a handler that read `wanted` before the `enable`: in the slot or queued, never
+/// the original action. Fails if `stop_polling` clears the mask without first seeing out
+/// the senders that read the old `wanted`.
+#[test]
+fn an_fd_receiver_handed_to_a_channel_racing_a_handler_is_never_lost() {
+    model(
+        "an_fd_receiver_handed_to_a_channel_racing_a_handler_is_never_lost",
+        || {
+            let q = Arc::new(Q::new());
+            let slot = Arc::new(Slot::new());
+            slot.arm(3, false);
+            q.start_polling(A, 0);
+            let (delivered, stopped, sender) = spawn_polled_sender(&q, &slot);
+            q.enable(A);
+            q.stop_polling(A, 0);
+            stopped.store(true, SeqCst);
+            let sent = sender.join().unwrap();
+            assert_ne!(
+                sent,
+                Sent::NotWanted,
+                "the original action during a hand-over"
+            );
+            let queued = q.drain().signals == A;
+            assert!(queued || delivered.load(SeqCst) == 1, "{sent:?}: neither");
+        },
+    );
 }

@@ -11,13 +11,14 @@ use super::signal_thread::{self, ForkHold};
 use super::sink::{Delivered, Sink};
 use crate::sigctx::queue::{Arrival, Unwanted};
 use crate::sigctx::sync::jitter;
-use crate::sigctx::{handler, original, SigDrain, QUEUE};
+use crate::sigctx::{handler, original, PollSlot, SigDrain, POLLERS, POLL_SLOTS, QUEUE};
 use crate::sys::signo::TABLE_LEN as N;
 use crate::sys::{self, KernelSigaction, SIG_IGN};
 use crate::types::error::Error;
 use crate::types::info::SigInfo;
 use crate::types::signal::{Signal, SignalSet};
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, Once};
 
 struct Subscriber {
@@ -46,6 +47,12 @@ pub(crate) struct Registry {
     forwarded: u64,
     /// Which `Forwarding` forwards each signal (its id; 0: none).
     forward_owner: [u64; N],
+    /// The fd receivers' slots in use (`crate::fd`), one bit each.
+    poll_taken: u64,
+    /// The signals each slot's receiver still receives (`ignore` and `reset` take some).
+    polls: [u64; POLL_SLOTS],
+    /// Whether each slot's receiver wants origins.
+    poll_info: u64,
     /// The handler value sigchan itself last installed for each signal (its `entry`,
     /// `SIG_IGN`, or the original it restored). A disposition that differs from it was set
     /// by someone else, and sigchan leaves it alone.
@@ -60,8 +67,16 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     info_refs: [0; N],
     forwarded: 0,
     forward_owner: [0; N],
+    poll_taken: 0,
+    polls: [0; POLL_SLOTS],
+    poll_info: 0,
     installed: [None; N],
 });
+
+/// Forks this process has gone through (bumped in each child): an fd receiver that finds a
+/// number other than its own is a copy in a child, and re-arms before reading its eventfd,
+/// which until then is the parent's (`fd_refresh`).
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 
 /// What a signal's disposition becomes when sigchan lets go of it.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -191,6 +206,26 @@ impl Registry {
                 let _ = self.release(sig, GiveBack::Original);
             }
         }
+        // The fd receivers copied into this child: each gets an eventfd of its own under the
+        // same number (the parent's is shared with the parent), empty.
+        for (slot, poller) in POLLERS.iter().enumerate() {
+            if self.poll_taken & 1 << slot == 0 {
+                continue;
+            }
+            let old = poller.fd();
+            if let (Some(old), Ok(new)) = (old, new_eventfd()) {
+                // SAFETY: dup3 and close on descriptors this process owns; `old` stays open
+                // (now the new eventfd), `new` is closed once duplicated.
+                unsafe {
+                    libc::dup3(new, old, libc::O_CLOEXEC);
+                    libc::close(new);
+                }
+                poller.arm(old, self.poll_info & 1 << slot != 0);
+                for sig in SignalSet::from_raw_mask(self.polls[slot]) {
+                    QUEUE.start_polling(sig.bit(), slot);
+                }
+            }
+        }
         for i in 1..N {
             let bit = 1u64 << (i - 1);
             if self.info_refs[i] > 0 {
@@ -255,8 +290,9 @@ impl Registry {
         }
         self.refs[i] -= 1;
         if self.refs[i] == 0 {
-            if self.forwarded & sig.bit() != 0 {
-                // Still forwarded: only the queueing stops (invariant 7's route was set first).
+            if self.diverted(sig) {
+                // Still forwarded or polled: only the queueing stops (invariant 7's route or
+                // poll mask was set first).
                 QUEUE.disable(sig.bit(), Unwanted::Original);
             } else {
                 self.release(sig, GiveBack::Original)?;
@@ -300,6 +336,21 @@ impl Registry {
             );
             self.unroute(forwarded);
         }
+        // The fd receivers' share of them, the same way (a poll mask is a route).
+        let polled = self.polled() & sigs.as_raw_mask();
+        if polled != 0 {
+            QUEUE.disable(
+                polled,
+                match to {
+                    GiveBack::Ignore => Unwanted::Ignored,
+                    GiveBack::Original => Unwanted::Original,
+                },
+            );
+            for slot in 0..POLL_SLOTS {
+                QUEUE.stop_polling(self.polls[slot] & polled, slot);
+                self.polls[slot] &= !polled;
+            }
+        }
         let mut info = 0;
         for sig in sigs {
             let i = sig.as_raw() as usize;
@@ -339,12 +390,22 @@ impl Registry {
         subs.chain(stopping).fold(0, |m, set| m | set)
     }
 
-    /// Signals with at least one subscriber or a forward (the ones the signal thread must
-    /// keep unblocked).
+    /// Signals with at least one subscriber, a forward or an fd receiver (the ones the
+    /// signal thread must keep unblocked).
     fn subscribed(&self) -> u64 {
         (1..N)
             .filter(|&i| self.refs[i] > 0)
-            .fold(self.forwarded, |m, i| m | 1u64 << (i - 1))
+            .fold(self.forwarded | self.polled(), |m, i| m | 1u64 << (i - 1))
+    }
+
+    /// Signals some fd receiver receives.
+    fn polled(&self) -> u64 {
+        self.polls.iter().fold(0, |m, p| m | p)
+    }
+
+    /// Whether `sig` reaches a forward or an fd receiver (its handler must stay).
+    fn diverted(&self, sig: Signal) -> bool {
+        (self.forwarded | self.polled()) & sig.bit() != 0
     }
 
     /// Clears the routes of `bits` (waiting out the handlers that read them) and forgets
@@ -471,12 +532,110 @@ pub(crate) fn unforward(id: u64) {
     }
     reg.unroute(bits);
     for sig in SignalSet::from_raw_mask(bits) {
-        if reg.refs[sig.as_raw() as usize] == 0 {
+        if reg.refs[sig.as_raw() as usize] == 0 && !reg.diverted(sig) {
             // Cannot fail: the signal was validated when forwarded.
             let _ = reg.release(sig, GiveBack::Original);
         }
     }
     reg.publish_mask();
+}
+
+/// A new eventfd for an fd receiver: non-blocking, closed on exec.
+fn new_eventfd() -> Result<i32, Error> {
+    // SAFETY: eventfd takes two integers and returns a new descriptor or -1.
+    let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(std::io::Error::last_os_error().into());
+    }
+    Ok(fd)
+}
+
+/// `fd::SignalFd::new` and `fd::InfoFd::new`: an fd receiver of `sigs` (origins if `info`).
+/// Returns its slot, its eventfd (owned by the caller from now on) and the fork generation
+/// it was made in. Fails, changing nothing, on a bad signal, when every slot is taken, or
+/// when the kernel refuses the eventfd.
+pub(crate) fn fd_subscribe(sigs: &[Signal], info: bool) -> Result<(usize, i32, u64), Error> {
+    let set = validate(sigs)?;
+    let fd = new_eventfd()?;
+    // SAFETY: the eventfd made above, owned here and shared with no one yet.
+    let close = || unsafe { libc::close(fd) };
+    let slot = {
+        let mut reg = lock(&REGISTRY);
+        let slot = (!reg.poll_taken).trailing_zeros() as usize;
+        if slot >= POLL_SLOTS {
+            close();
+            return Err(Error::TooManyFdReceivers { limit: POLL_SLOTS });
+        }
+        if let Err(e) = reg.ensure_thread() {
+            close();
+            return Err(e);
+        }
+        reg.poll_taken |= 1 << slot;
+        if info {
+            reg.poll_info |= 1 << slot;
+        } else {
+            reg.poll_info &= !(1 << slot);
+        }
+        POLLERS[slot].arm(fd, info);
+        for sig in set {
+            // Mask first, handler second: an arrival right after the install reaches it.
+            QUEUE.start_polling(sig.bit(), slot);
+            reg.polls[slot] |= sig.bit();
+            if let Err(e) = reg.install(sig) {
+                drop(reg);
+                fd_unsubscribe(slot, |_| {});
+                close();
+                return Err(e);
+            }
+        }
+        reg.publish_mask();
+        slot
+    };
+    // As `notify`: the signal thread has unblocked them before we return.
+    signal_thread::sync();
+    Ok((slot, fd, FORK_GENERATION.load(SeqCst)))
+}
+
+/// Ends the fd receiver of `slot`. When it returns no handler touches the slot: each
+/// arrival that raced it reached the slot, a channel that wants it or its original action.
+/// `take` then sees the slot with what arrived before (still under the lock, so the slot
+/// is not handed out meanwhile); afterwards it is free. The eventfd is the caller's.
+pub(crate) fn fd_unsubscribe(slot: usize, take: impl FnOnce(&PollSlot)) {
+    let mut reg = lock(&REGISTRY);
+    if reg.poll_taken & 1 << slot == 0 {
+        return;
+    }
+    let bits = reg.polls[slot];
+    QUEUE.stop_polling(bits, slot);
+    reg.polls[slot] = 0;
+    for sig in SignalSet::from_raw_mask(bits) {
+        if reg.refs[sig.as_raw() as usize] == 0 && !reg.diverted(sig) {
+            // Cannot fail: the signal was validated when subscribed.
+            let _ = reg.release(sig, GiveBack::Original);
+        }
+    }
+    take(&POLLERS[slot]);
+    POLLERS[slot].disarm();
+    reg.poll_taken &= !(1 << slot);
+    reg.publish_mask();
+}
+
+/// The fork generation now (see `FORK_GENERATION`).
+pub(crate) fn fork_generation() -> u64 {
+    FORK_GENERATION.load(SeqCst)
+}
+
+/// In a forked child, before an fd receiver copied from the parent reads its eventfd:
+/// starts this process's signal thread, which re-arms every receiver with an eventfd of
+/// its own (`rearm`). Returns the generation to remember.
+pub(crate) fn fd_refresh() -> Result<u64, Error> {
+    {
+        let mut reg = lock(&REGISTRY);
+        reg.ensure_thread()?;
+        reg.publish_mask();
+    }
+    signal_thread::sync();
+    Ok(FORK_GENERATION.load(SeqCst))
 }
 
 pub(crate) fn stop(sink: &Sink) {
@@ -694,6 +853,7 @@ extern "C" fn after_fork_parent() {
 }
 
 extern "C" fn after_fork_child() {
+    FORK_GENERATION.fetch_add(1, SeqCst);
     if let Some(state) = FORK_STATE.with(|g| g.borrow_mut().take()) {
         signal_thread::after_fork_in_child(state.thread);
     }

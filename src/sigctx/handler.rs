@@ -7,7 +7,7 @@ use super::queue::Sent;
 use super::receiver;
 use super::record::Record;
 use super::route;
-use super::{counters, QUEUE};
+use super::{counters, POLLERS, QUEUE};
 use crate::sys::signo::{default_action, is_synchronous, DefaultAction, MAX_SIGNAL};
 use crate::sys::{self, ucontext, KernelSigaction, SIG_DFL, SIG_IGN};
 use libc::{c_int, c_void, siginfo_t};
@@ -67,16 +67,31 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     }
     // SAFETY: info is the kernel's siginfo_t for this delivery (or null).
     let rec = unsafe { Record::from_siginfo(sig, code, info) };
-    let sent = QUEUE.send_routed(bit, &rec, on_signal_thread, |r| {
-        route::forward(r, sig, &rec)
+    // What the fd receivers did with it: (any took it, every one had it pending already).
+    let mut polled = None;
+    let sent = QUEUE.send_routed(bit, &rec, on_signal_thread, |route, slots| {
+        if route != 0 {
+            route::forward(route, sig, &rec);
+        }
+        if slots != 0 {
+            polled = Some(poll(slots, bit, &rec));
+        }
     });
     match sent {
         Sent::NotWanted => original_action(sig, info, ctx),
         // `ignore` raced this arrival: dropped, as asked.
         Sent::Ignored => {}
         sent => {
-            if sent != Sent::Forwarded {
-                counters::count_arrival(sig as usize, sent);
+            match (sent, polled) {
+                (Sent::Diverted, None) => {}
+                // Only fd receivers wanted it: counted as a channel's arrival would be.
+                (Sent::Diverted, Some(coalesced)) => {
+                    counters::ARRIVALS.bump(sig as usize);
+                    if coalesced {
+                        counters::COALESCED.bump(sig as usize);
+                    }
+                }
+                (sent, _) => counters::count_arrival(sig as usize, sent),
             }
             // Chain to a handler installed before sigchan. A fault handler (Rust's stack
             // overflow reporter) is not meant for a signal another process sent.
@@ -85,6 +100,28 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
             }
         }
     }
+}
+
+/// Hands one arrival to the fd receivers of the slots in `slots` (a poll mask), writing the
+/// eventfd of each whose slot was empty. Returns whether every one of them had the signal
+/// pending already (coalesced). A full origin ring is counted as the sigqueue's is.
+fn poll(slots: u64, bit: u64, rec: &Record) -> bool {
+    let mut coalesced = true;
+    let mut rest = slots;
+    while rest != 0 {
+        let i = rest.trailing_zeros() as usize;
+        rest &= rest - 1;
+        if let Some(slot) = POLLERS.get(i) {
+            let d = slot.deliver(bit, rec, |fd| {
+                let _ = sys::eventfd_add_one(fd);
+            });
+            coalesced &= d.coalesced;
+            if d.origin_lost {
+                counters::ORIGINS_LOST.bump(rec.signo as usize);
+            }
+        }
+    }
+    coalesced
 }
 
 /// Calls the pre-sigchan handler if it is a function; returns whether it was one.

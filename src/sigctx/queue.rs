@@ -22,6 +22,9 @@
 //!   non-zero word the handler decodes (`super::route`), 0 when the signal is not forwarded.
 //!   A sender that finds a route forwards the arrival itself, inside its `delivering`
 //!   count: no bit, no wake-up, the receiver never hears of it.
+//! - `polled`: per signal, the fd receivers (`crate::fd`) that want it, one bit per slot of
+//!   `super::POLLERS`. A sender hands the arrival to each of them itself, inside its
+//!   `delivering` count, exactly as it forwards along a route: a poll mask is a route.
 //!
 //! Invariants:
 //! 1. A bit is set in `pending` only by a sender that saw it in `wanted` after incrementing
@@ -61,7 +64,10 @@
 //!    wanted (a hand-over from forwarding to a channel), the second every sender that read
 //!    the route before it was cleared. So an arrival is always queued, forwarded or given
 //!    its original action (or dropped as ignored) and never none of these, and once
-//!    `stop_forwarding` returns nothing more is forwarded on the old route.
+//!    `stop_forwarding` returns nothing more is forwarded on the old route. A poll mask
+//!    follows the same rule (`start_polling`, `stop_polling`): a slot is added before
+//!    anything that may stop the signal being wanted, and removed between two
+//!    `wait_quiet`s, after which no sender touches the slot for that signal.
 //!
 //! Every decision rests on a read-modify-write (which reads the latest value and
 //! synchronizes with the RMW before it), never on a plain load alone: the argument then
@@ -95,8 +101,9 @@ pub(crate) enum Sent {
     NotWanted,
     /// Nobody wants the signal because `ignore` took it: the caller drops it.
     Ignored,
-    /// No channel wants the signal; its route forwarded it (`send_routed`'s `forward`).
-    Forwarded,
+    /// No channel wants the signal; its route or its fd receivers took it (`send_routed`'s
+    /// `divert`).
+    Diverted,
     /// Newly queued; the receiver will deliver it.
     Queued,
     /// Already pending: coalesced into the earlier arrival.
@@ -185,6 +192,7 @@ pub(crate) struct Queue<const CAP: usize> {
     info_wanted: AtomicU64,
     ignoring: AtomicU64,
     routes: [AtomicU64; SIGNALS],
+    polled: [AtomicU64; SIGNALS],
     lost: AtomicU64,
     lost_count: [AtomicU32; SIGNALS],
     state: Futex,
@@ -202,6 +210,7 @@ impl<const CAP: usize> Queue<CAP> {
                 info_wanted: AtomicU64::new(0),
                 ignoring: AtomicU64::new(0),
                 routes: atomic_array![AtomicU64::new(0); SIGNALS],
+                polled: atomic_array![AtomicU64::new(0); SIGNALS],
                 lost: AtomicU64::new(0),
                 lost_count: atomic_array![AtomicU32::new(0); SIGNALS],
                 state: Futex::new(IDLE),
@@ -215,20 +224,21 @@ impl<const CAP: usize> Queue<CAP> {
     /// `send_routed` for a signal nobody forwards (the models and unit tests).
     #[cfg(any(test, loom))]
     pub(crate) fn send(&self, bit: u64, rec: &Record, on_receiver: bool) -> Sent {
-        self.send_routed(bit, rec, on_receiver, |_| {})
+        self.send_routed(bit, rec, on_receiver, |_, _| {})
     }
 
-    /// Handler side (Go's `sigsend`): forward the arrival if the signal has a route (calling
-    /// `forward` with it, inside the `delivering` count: invariant 7), queue `bit` if a channel
-    /// wants it, and `rec` (this arrival's origin) if an info subscriber wants it.
-    /// Async-signal-safe if `forward` is: atomics, and at most one futex wake when the
-    /// receiver sleeps. `on_receiver`: the caller runs on the receiver's thread (invariant 4).
+    /// Handler side (Go's `sigsend`): if the signal has a route or fd receivers, calls
+    /// `divert(route, poll_mask)` (either may be 0) inside the `delivering` count (invariant
+    /// 7); queues `bit` if a channel wants it, and `rec` (this arrival's origin) if an info
+    /// subscriber wants it. Async-signal-safe if `divert` is: atomics, and at most one futex
+    /// wake when the receiver sleeps. `on_receiver`: the caller runs on the receiver's thread
+    /// (invariant 4).
     pub(crate) fn send_routed(
         &self,
         bit: u64,
         rec: &Record,
         on_receiver: bool,
-        forward: impl FnOnce(u64),
+        divert: impl FnOnce(u64, u64),
     ) -> Sent {
         // Counted before reading `wanted`. `wait_quiet` reads this counter only by
         // read-modify-write, so one of the two RMWs comes first: if ours, `wait_quiet` sees
@@ -237,16 +247,16 @@ impl<const CAP: usize> Queue<CAP> {
         self.delivering.fetch_add(1, SeqCst);
         let wanted = self.wanted.load(SeqCst) & bit != 0;
         // Invariant 7: after `wanted`, inside the count. `get`: no panic path in a handler.
-        let route = self
-            .routes
-            .get(bit.trailing_zeros() as usize)
-            .map_or(0, |r| r.load(SeqCst));
-        if route != 0 {
-            forward(route);
+        let i = bit.trailing_zeros() as usize;
+        let route = self.routes.get(i).map_or(0, |r| r.load(SeqCst));
+        let polled = self.polled.get(i).map_or(0, |p| p.load(SeqCst));
+        let diverted = route != 0 || polled != 0;
+        if diverted {
+            divert(route, polled);
         }
         let sent = if !wanted {
-            if route != 0 {
-                Sent::Forwarded
+            if diverted {
+                Sent::Diverted
             // Invariant 6: `ignoring` is read inside the count, like `info_wanted` below.
             } else if self.ignoring.load(SeqCst) & bit == 0 {
                 Sent::NotWanted
@@ -452,13 +462,51 @@ impl<const CAP: usize> Queue<CAP> {
     /// more, and each arrival that raced it was forwarded, queued for a channel that wants
     /// it, or given its original action (dropped if ignored): invariant 7.
     pub(crate) fn stop_forwarding(&self, bits: u64) {
+        self.unroute(
+            bits,
+            |r| {
+                r.swap(0, SeqCst);
+            },
+            &self.routes,
+        );
+    }
+
+    /// Hands the signal of `bit` to the fd receiver of slot `slot` (0..64) from now on (its
+    /// slot armed before), whether or not a channel also wants it: `start_forwarding`'s
+    /// rules (invariant 7).
+    pub(crate) fn start_polling(&self, bit: u64, slot: usize) {
+        if let Some(p) = self.polled.get(bit.trailing_zeros() as usize) {
+            p.fetch_or(1u64 << slot, SeqCst);
+        }
+        if self.ignoring.fetch_or(0, SeqCst) & bit != 0 {
+            self.wait_quiet();
+            self.ignoring.fetch_and(!bit, SeqCst);
+        }
+    }
+
+    /// Stops handing the signals in `bits` to the fd receiver of slot `slot`. When it
+    /// returns no sender touches the slot for them, and each arrival that raced it reached
+    /// the slot, a channel that wants it, or its original action (invariant 7).
+    pub(crate) fn stop_polling(&self, bits: u64, slot: usize) {
+        self.unroute(
+            bits,
+            |p| {
+                p.fetch_and(!(1u64 << slot), SeqCst);
+            },
+            &self.polled,
+        );
+    }
+
+    /// Invariant 7's removal: `clear` on the word of each signal in `bits`, between two
+    /// `wait_quiet`s.
+    fn unroute(&self, bits: u64, clear: impl Fn(&AtomicU64), words: &[AtomicU64; SIGNALS]) {
         if bits == 0 {
             return;
         }
         self.wait_quiet();
-        for (i, r) in self.routes.iter().enumerate() {
+        for (i, w) in words.iter().enumerate() {
             if bits & 1 << i != 0 {
-                r.swap(0, SeqCst);
+                clear(w);
             }
         }
         self.wait_quiet();
@@ -500,7 +548,8 @@ impl<const CAP: usize> Queue<CAP> {
 
     /// In a child after `fork`: only the forking thread survives, so no sender or waiter is
     /// in flight and no receiver exists. Pending bits and records were the parent's (it
-    /// delivers them), and so were the routes (the child forwards nothing). Nothing is wanted until the child starts a receiver and the registry
+    /// delivers them), and so were the routes (the child forwards nothing) and the poll masks
+    /// (the registry re-arms the fd receivers with eventfds of the child's own). Nothing is wanted until the child starts a receiver and the registry
     /// re-arms its subscriptions: meanwhile a handler takes each signal's original action
     /// instead of queueing it for nobody. The new receiver starts in `IDLE` (processing).
     /// Called with the signals blocked, so no handler in the child races the reset.
@@ -508,7 +557,7 @@ impl<const CAP: usize> Queue<CAP> {
     pub(crate) fn reset_after_fork(&self) {
         self.wanted.store(0, SeqCst);
         self.info_wanted.store(0, SeqCst);
-        for r in &self.routes {
+        for r in self.routes.iter().chain(&self.polled) {
             r.store(0, SeqCst);
         }
         self.pending.store(0, SeqCst);

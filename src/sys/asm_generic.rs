@@ -8,6 +8,7 @@ pub const RT_SIGPROCMASK: usize = 135;
 #[allow(dead_code)]
 pub const RT_SIGRETURN: usize = 139;
 pub const GETPID: usize = 172;
+pub const WRITE: usize = 64;
 pub const KILL: usize = 129;
 pub const GETTID: usize = 178;
 pub const FUTEX: usize = 98;

@@ -113,6 +113,7 @@ const _: () = assert!(arch::RT_SIGPROCMASK as c_long == libc::SYS_rt_sigprocmask
 const _: () = assert!(arch::RT_SIGRETURN as c_long == libc::SYS_rt_sigreturn);
 const _: () = assert!(arch::GETPID as c_long == libc::SYS_getpid);
 const _: () = assert!(arch::KILL as c_long == libc::SYS_kill);
+const _: () = assert!(arch::WRITE as c_long == libc::SYS_write);
 const _: () = assert!(arch::GETTID as c_long == libc::SYS_gettid);
 const _: () = assert!(arch::FUTEX as c_long == libc::SYS_futex);
 const _: () = assert!(arch::TGKILL as c_long == libc::SYS_tgkill);

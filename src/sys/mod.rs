@@ -258,6 +258,16 @@ pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
     check(unsafe { arch::syscall4(arch::KILL, pid as usize, sig as usize, 0, 0) }).map(|_| ())
 }
 
+/// Adds 1 to the counter of the eventfd `fd` (`write(2)` of one `u64`), making it readable.
+/// The handler's wake-up of an fd receiver (`crate::fd`). `EAGAIN` (the counter at its
+/// maximum) still leaves it readable.
+pub fn eventfd_add_one(fd: i32) -> Result<(), Errno> {
+    let one: u64 = 1;
+    // SAFETY: `one` is a live u64 for the duration of the call; the kernel reads 8 bytes.
+    check(unsafe { arch::syscall4(arch::WRITE, fd as usize, &one as *const u64 as usize, 8, 0) })
+        .map(|_| ())
+}
+
 /// `pidfd_send_signal` and `pidfd_open`: numbers from the kernel's unified table (5.1 and
 /// later), the same on every architecture sigchan supports (checked against libc's in
 /// `layout.rs`).

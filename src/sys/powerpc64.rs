@@ -16,6 +16,7 @@ pub const RT_SIGPROCMASK: usize = 174;
 #[allow(dead_code)]
 pub const RT_SIGRETURN: usize = 172;
 pub const GETPID: usize = 20;
+pub const WRITE: usize = 4;
 pub const KILL: usize = 37;
 pub const GETTID: usize = 207;
 pub const FUTEX: usize = 221;

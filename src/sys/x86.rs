@@ -15,6 +15,7 @@ pub const RT_SIGPROCMASK: usize = 175;
 #[allow(dead_code)]
 pub const RT_SIGRETURN: usize = 173;
 pub const GETPID: usize = 20;
+pub const WRITE: usize = 4;
 pub const KILL: usize = 37;
 pub const GETTID: usize = 224;
 pub const FUTEX: usize = 240;

@@ -13,6 +13,7 @@ pub const RT_SIGPROCMASK: usize = 14;
 #[allow(dead_code)]
 pub const RT_SIGRETURN: usize = 15;
 pub const GETPID: usize = 39;
+pub const WRITE: usize = 1;
 pub const KILL: usize = 62;
 pub const GETTID: usize = 186;
 pub const FUTEX: usize = 202;

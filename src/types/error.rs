@@ -42,6 +42,11 @@ pub enum Error {
     AlreadyForwarded(Signal),
     /// A forward's target names no process: 0, or above `i32::MAX`.
     BadTarget(u32),
+    /// `limit` fd receivers ([`crate::fd`]) already exist; stop one before making another.
+    TooManyFdReceivers {
+        /// How many can exist at once.
+        limit: usize,
+    },
     /// The kernel refused a call.
     Os(std::io::Error),
 }
@@ -70,6 +75,10 @@ impl fmt::Display for Error {
                 "{s} is already forwarded; stop that forward before starting another"
             ),
             Error::BadTarget(p) => write!(f, "{p} is not a process or process group id"),
+            Error::TooManyFdReceivers { limit } => write!(
+                f,
+                "{limit} fd receivers already exist, the most sigchan keeps; stop one first"
+            ),
             Error::Os(e) => write!(f, "the kernel refused a signal call: {e}"),
         }
     }
