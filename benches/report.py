@@ -10,7 +10,8 @@ docs = os.path.join(root, "docs")
 ORDER = ["sigwaitinfo-floor", "two-wake-reference", "sigwaitinfo-channel", "sigchan-init", "sigchan-default",
          "sigchan-info-init", "sigchan-info-default", "shutdown-wait-init", "shutdown-wait-default",
          "stream-tokio-init", "stream-tokio-default", "signalfd", "signal-hook-bridge",
-         "signal-hook-iterator", "tokio-signal", "self-pipe", "go-os-signal"]
+         "signal-hook-iterator", "tokio-signal", "self-pipe", "fd-mio-init", "fd-mio-default",
+         "signal-hook-mio", "signalfd-mio", "go-os-signal"]
 # What each row is, for the table.
 WHAT = {
     "sigwaitinfo-floor": "a thread in `sigwaitinfo`, USR1 blocked everywhere: one wake-up, no handler (the floor)",
@@ -29,10 +30,15 @@ WHAT = {
     "signal-hook-iterator": "signal-hook's `Signals::forever` on the receiving thread",
     "tokio-signal": "`tokio::signal::unix` in a current-thread runtime",
     "self-pipe": "a hand-written handler writing a pipe, a thread reading it",
+    "fd-mio-init": "a `sigchan::fd::SignalFd` in a mio loop on the receiving thread, after `init()`",
+    "fd-mio-default": "a `sigchan::fd::SignalFd` in a mio loop on the receiving thread, default mode",
+    "signal-hook-mio": "signal-hook-mio's `Signals` (a self-pipe) in a mio loop on the receiving thread",
+    "signalfd-mio": "a signalfd in a mio loop on the receiving thread (USR1 blocked everywhere)",
     "go-os-signal": "Go's `signal.Notify` + a goroutine receiving (`benches/go/latency.go`)",
 }
 COLORS = ["#000000", "#555555", "#bbbbbb", "#d62728", "#ff7f0e", "#e377c2", "#bcbd22", "#8c564b", "#c49c94",
-          "#9edae5", "#17becf", "#7f7f7f", "#1f77b4", "#aec7e8", "#9467bd", "#98df8a", "#2ca02c"]
+          "#9edae5", "#17becf", "#7f7f7f", "#1f77b4", "#aec7e8", "#9467bd", "#98df8a", "#f7b6d2",
+          "#c5b0d5", "#dbdb8d", "#ff9896", "#2ca02c"]
 
 
 def samples(layout):

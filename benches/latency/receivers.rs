@@ -12,7 +12,7 @@ use sigchan::{Signal, SIGUSR1};
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 
 /// The mechanisms, in report order.
-pub const VARIANTS: [&str; 17] = [
+pub const VARIANTS: [&str; 21] = [
     "sigwaitinfo-floor",
     "two-wake-reference",
     "sigwaitinfo-channel",
@@ -29,6 +29,10 @@ pub const VARIANTS: [&str; 17] = [
     "signal-hook-iterator",
     "tokio-signal",
     "self-pipe",
+    "fd-mio-init",
+    "fd-mio-default",
+    "signal-hook-mio",
+    "signalfd-mio",
     "go-os-signal",
 ];
 
@@ -43,7 +47,7 @@ pub fn run(variant: &str, layout: &str, shared: Shared) -> ! {
     }
     if matches!(
         variant,
-        "sigwaitinfo-floor" | "sigwaitinfo-channel" | "signalfd"
+        "sigwaitinfo-floor" | "sigwaitinfo-channel" | "signalfd" | "signalfd-mio"
     ) {
         block_usr1();
     }
@@ -288,9 +292,72 @@ fn setup(variant: &str, shared: Shared) {
             ready_rx.recv().unwrap();
         }
         "self-pipe" => self_pipe(shared),
+        "fd-mio-init" | "fd-mio-default" => {
+            let mut usr1 = sigchan::fd::SignalFd::new(&[SIGUSR1]).unwrap();
+            let poll = mio_poll(&mut mio::unix::SourceFd(&std::os::fd::AsRawFd::as_raw_fd(
+                &usr1,
+            )));
+            receiver(move || {
+                mio_loop(poll, || {
+                    for _ in usr1.try_iter() {
+                        shared.arrived(true);
+                    }
+                })
+            });
+        }
+        "signal-hook-mio" => {
+            let mut signals = signal_hook_mio::v1_0::Signals::new([libc::SIGUSR1]).unwrap();
+            let poll = mio_poll(&mut signals);
+            receiver(move || {
+                mio_loop(poll, || {
+                    for _ in signals.pending() {
+                        shared.arrived(true);
+                    }
+                })
+            });
+        }
+        "signalfd-mio" => {
+            let set = usr1_set();
+            // SAFETY: a new non-blocking signalfd for USR1 (blocked in every thread).
+            let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_NONBLOCK) };
+            assert!(fd >= 0);
+            let poll = mio_poll(&mut mio::unix::SourceFd(&fd));
+            receiver(move || {
+                mio_loop(poll, || {
+                    let mut info = [0u8; 128];
+                    // SAFETY: reading signalfd_siginfo records (128 bytes) into 128 bytes.
+                    while unsafe { libc::read(fd, info.as_mut_ptr().cast(), 128) } == 128 {
+                        shared.arrived(true);
+                    }
+                })
+            });
+        }
         other => panic!("unknown variant {other}"),
     }
     shared.set(super::shared::ARMED, 1);
+}
+
+/// A mio `Poll` with `source` registered for reading (edge-triggered).
+fn mio_poll(source: &mut impl mio::event::Source) -> mio::Poll {
+    let poll = mio::Poll::new().unwrap();
+    poll.registry()
+        .register(source, mio::Token(0), mio::Interest::READABLE)
+        .unwrap();
+    poll
+}
+
+/// The receiving thread's mio loop: `drain` takes everything pending at each event, as an
+/// edge-triggered loop must.
+fn mio_loop(mut poll: mio::Poll, mut drain: impl FnMut()) -> ! {
+    use mio::Events;
+    let mut events = Events::with_capacity(8);
+    loop {
+        match poll.poll(&mut events, None) {
+            Ok(()) => drain(),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => panic!("poll: {e}"),
+        }
+    }
 }
 
 /// The two-wake minimum: a hand-written handler that bumps a word and futex-wakes the

@@ -27,7 +27,9 @@ struct Client {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let prefix_file = std::env::args().nth(1).ok_or("usage: mio_echo PREFIX_FILE")?;
+    let prefix_file = std::env::args()
+        .nth(1)
+        .ok_or("usage: mio_echo PREFIX_FILE")?;
     let mut prefix = std::fs::read(&prefix_file)?;
     // Before anything else can take the signals (there is no other thread here anyway).
     let mut signals = SignalFd::new(&[SIGHUP, SIGTERM, SIGINT])?;
@@ -74,7 +76,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             token,
                             Interest::READABLE | Interest::WRITABLE,
                         )?;
-                        clients.insert(token, Client { stream, out: Vec::new() });
+                        clients.insert(
+                            token,
+                            Client {
+                                stream,
+                                out: Vec::new(),
+                            },
+                        );
                     }
                 }
                 // Edge-triggered too: take every pending signal.

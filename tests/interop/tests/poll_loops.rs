@@ -26,7 +26,10 @@ const SIGNALS: Token = Token(1);
 fn next_event(poll: &mut Poll, events: &mut Events, token: Token) {
     let start = Instant::now();
     loop {
-        assert!(start.elapsed() < RECV, "no event for {token:?} within {RECV:?}");
+        assert!(
+            start.elapsed() < RECV,
+            "no event for {token:?} within {RECV:?}"
+        );
         match poll.poll(events, Some(Duration::from_millis(100))) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
@@ -52,7 +55,11 @@ fn mio_wakes_for_signals_beside_a_socket_and_signal_hook_still_receives() {
             .register(&mut listener, LISTENER, Interest::READABLE)
             .unwrap();
         poll.registry()
-            .register(&mut SourceFd(&signals.as_raw_fd()), SIGNALS, Interest::READABLE)
+            .register(
+                &mut SourceFd(&signals.as_raw_fd()),
+                SIGNALS,
+                Interest::READABLE,
+            )
             .unwrap();
         let mut events = Events::with_capacity(16);
 
@@ -113,7 +120,9 @@ fn polling_wakes_for_signals_beside_a_socket() {
             }
         };
         let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
-        sender.send_to(b"ping", socket.local_addr().unwrap()).unwrap();
+        sender
+            .send_to(b"ping", socket.local_addr().unwrap())
+            .unwrap();
         wait_for(&mut events, 1);
         let mut buf = [0u8; 8];
         assert_eq!(socket.recv(&mut buf).unwrap(), 4);
@@ -175,7 +184,10 @@ fn the_mio_echo_server_reloads_on_hup_and_drains_on_term() {
     server.expect_line("SIGTERM: draining 2 connection(s)", RECV);
     // Open connections are still served while draining; new ones are refused.
     echo(&mut two, "w", "b:w");
-    assert!(std::net::TcpStream::connect(&addr).is_err(), "still accepting");
+    assert!(
+        std::net::TcpStream::connect(&addr).is_err(),
+        "still accepting"
+    );
     drop(one);
     drop(two);
     server.expect_line("drained, exiting", RECV);
