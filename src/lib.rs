@@ -46,6 +46,9 @@
 //! - Feature `async`: `stream::SignalStream` and `stream::InfoStream`, `futures_core::Stream`s
 //!   for any executor, woken by the signal thread (tested under tokio, smol, async-task and
 //!   the futures crate's executors).
+//! - [`fd`]: a subscription that is a readable file descriptor ([`fd::SignalFd`],
+//!   [`fd::InfoFd`]) for poll loops (mio, `polling`, calloop, `epoll`): the handler writes its
+//!   eventfd itself, with no thread in between, and `stop`'s guarantee.
 //! - [`forward`]: signals passed on to a child process or group from inside the handler,
 //!   with a rewrite table, no thread woken, `stop`'s guarantee and a pidfd against pid reuse
 //!   (what an init, a supervisor or a proxy needs).

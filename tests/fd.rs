@@ -4,11 +4,12 @@
 //! guarantees. Each test runs in a forked child.
 
 mod common;
+use common::fd_races::{fd_hand_overs_under_a_storm, fd_stop_racing_kill};
 use common::*;
 use crossbeam_channel::bounded;
 use sigchan::fd::{InfoFd, SignalFd, FD_INFO_CAPACITY, MAX_FD_RECEIVERS};
-use sigchan::{Cause, Error, Signal, SIGINT, SIGKILL, SIGUSR1, SIGUSR2};
-use std::os::fd::{AsFd, AsRawFd};
+use sigchan::{Cause, Error, Signal, SIGKILL, SIGUSR1, SIGUSR2};
+use std::os::fd::AsRawFd;
 use std::time::Duration;
 
 /// Whether `fd` polls readable within `ms` milliseconds.
@@ -212,25 +213,13 @@ fn stop_keeps_what_arrived_before_and_nothing_after() {
 
 #[test]
 fn stop_racing_kill_delivers_or_takes_the_default_action() {
-    let (rounds, defaults) = race_rounds(200, |left| {
-        for _ in 0..left {
-            let mut rx = SignalFd::new(&[SIGINT]).unwrap();
-            let fd = rx.as_fd().try_clone_to_owned().unwrap();
-            let stopper = std::thread::spawn(move || {
-                rx.stop();
-                rx
-            });
-            raise_process(SIGINT);
-            let mut rx = stopper.join().unwrap();
-            if rx.try_recv() != Some(SIGINT) {
-                // Not in the receiver: the default action is on its way, or it was lost.
-                lost("signal neither received nor acted on");
-            }
-            assert!(!readable(&fd, 0), "drained after the stop");
-            write_stderr(".");
-        }
-    });
+    let (rounds, defaults) = fd_stop_racing_kill(200);
     assert!(rounds >= 200, "{rounds} rounds, {defaults} default actions");
+}
+
+#[test]
+fn hand_overs_between_a_channel_and_an_fd_receiver_under_a_storm_are_never_fatal() {
+    assert!(fd_hand_overs_under_a_storm(100) > 0);
 }
 
 #[test]

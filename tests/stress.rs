@@ -66,6 +66,27 @@ fn forward_hand_overs_under_a_storm_never_take_the_default_action() {
     eprintln!("stress: {rounds} channel/forward hand-overs under a SIGINT storm, {forwarded} forwarded, none fatal");
 }
 
+/// The same for fd receivers (`sigchan::fd`): each round SIGINT is in the receiver after its
+/// `stop` returns, or takes its default action.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn fd_stop_racing_kill_thousands_of_times() {
+    let rounds = env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize;
+    let (done, defaults) = common::fd_races::fd_stop_racing_kill(rounds);
+    eprintln!(
+        "stress: {done} fd receiver stop/kill rounds, 0 lost, {defaults} took the default action"
+    );
+}
+
+/// SIGINT handed between a channel and an fd receiver under a storm of it: never fatal.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn fd_hand_overs_under_a_storm_never_take_the_default_action() {
+    let rounds = env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize;
+    let taken = common::fd_races::fd_hand_overs_under_a_storm(rounds);
+    eprintln!("stress: {rounds} channel/fd receiver hand-overs under a SIGINT storm, {taken} taken by fd receivers, none fatal");
+}
+
 /// `ignore` and `notify` of SIGINT in turn on one thread while another sends SIGINT without
 /// pause: at every moment the signal is either subscribed or ignored, so the process must
 /// never take its default action (die). A handler that read `wanted` during the ignore and

@@ -261,6 +261,7 @@ pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
 /// Adds 1 to the counter of the eventfd `fd` (`write(2)` of one `u64`), making it readable.
 /// The handler's wake-up of an fd receiver (`crate::fd`). `EAGAIN` (the counter at its
 /// maximum) still leaves it readable.
+#[inline(always)]
 pub fn eventfd_add_one(fd: i32) -> Result<(), Errno> {
     let one: u64 = 1;
     // SAFETY: `one` is a live u64 for the duration of the call; the kernel reads 8 bytes.

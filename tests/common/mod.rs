@@ -8,6 +8,7 @@
 
 pub mod catcher;
 pub mod example;
+pub mod fd_races;
 pub mod forwarding;
 mod scratch;
 pub mod tmux;
