@@ -159,6 +159,10 @@ fn echo(stream: &mut std::net::TcpStream, line: &str, want: &str) {
 }
 
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "under qemu-user the example is built for the target and cannot be started directly (as tests/examples_*.rs)"
+)]
 fn the_mio_echo_server_reloads_on_hup_and_drains_on_term() {
     let dir = std::env::temp_dir().join(format!("sigchan-mio-echo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
