@@ -42,12 +42,15 @@ use crate::types::signal::Signal;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Times sigchan's handler ran for the signal while some channel wanted it.
+    /// Times sigchan's handler ran for the signal while some channel or
+    /// [fd receiver](crate::fd) wanted it.
     pub arrivals: u64,
     /// Arrivals merged into one still pending (the kernel and Go coalesce the same way):
-    /// plain subscribers see them as one. Info subscribers still get each of them.
+    /// plain subscribers see them as one. Info subscribers still get each of them. (An
+    /// arrival only fd receivers want counts here when every one of them had it pending.)
     pub coalesced: u64,
-    /// Values sent into channels (one signal to three channels counts three).
+    /// Values sent into channels, and items fd receivers returned (one signal to three
+    /// channels counts three).
     pub delivered: u64,
     /// Deliveries dropped because a channel was full.
     pub dropped_full: u64,
