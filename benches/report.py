@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes docs/PERFORMANCE.md and docs/latency-idle-main.svg from what benches/report.sh
 collected in target/sigchan-bench. Standard library only."""
-import math, os, platform, re, subprocess, sys
+import json, math, os, platform, re, subprocess, sys
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 data = os.path.join(root, "target", "sigchan-bench")
@@ -227,6 +227,162 @@ def compare(a, b, p50):
     return f"{abs(d):.0f}% {'slower' if d > 0 else 'faster'} than"
 
 
+def machine_kind():
+    """The kind of machine, for the per-kind results: vendor and vCPUs."""
+    model = open("/proc/cpuinfo").read()
+    vendor = "amd-epyc" if "AMD" in model else "intel-xeon" if "Intel" in model else platform.machine()
+    return vendor if os.cpu_count() == 2 else f"{vendor}-{os.cpu_count()}cpu"
+
+
+def scaling():
+    """Points of benches/scaling.rs: {measure: {series: [(x, y)]}}."""
+    out = {}
+    for line in grep(os.path.join(data, "scaling.txt"), r"^\S+ \S+ \d+ [\d.]+$"):
+        measure, series, x, y = line.split()
+        out.setdefault(measure, {}).setdefault(series, []).append((int(x), float(y)))
+    return out
+
+
+def plot(series, path, title, xlabel, ylabel, log_y=True):
+    """A line per series, log-scaled x (and y unless told), for the scaling cases."""
+    w, h, l, r, t, b = 760, 400, 80, 220, 40, 50
+    xs = [x for pts in series.values() for x, _ in pts]
+    ys = [y for pts in series.values() for _, y in pts if y > 0]
+    lx, hx = math.log10(min(xs)), math.log10(max(xs)) + 1e-9
+    if log_y:
+        ly, hy = math.floor(math.log10(min(ys))), math.ceil(math.log10(max(ys)))
+        Y = lambda v: t + (1 - (math.log10(max(v, 10 ** ly)) - ly) / (hy - ly)) * (h - t - b)
+        ticks = [10 ** e * m for e in range(ly, hy + 1) for m in (1, 2, 5) if 10 ** ly <= 10 ** e * m <= 10 ** hy]
+    else:
+        ly, hy = 0, max(ys) * 1.1
+        Y = lambda v: t + (1 - v / hy) * (h - t - b)
+        ticks = [hy * k / 5 for k in range(6)]
+    X = lambda v: l + (math.log10(v) - lx) / (hx - lx) * (w - l - r)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
+             f'<rect width="{w}" height="{h}" fill="white"/>',
+             f'<text x="{l}" y="22" font-size="14">{title}</text>']
+    for v in ticks:
+        parts.append(f'<line x1="{l}" y1="{Y(v):.1f}" x2="{w - r}" y2="{Y(v):.1f}" stroke="#eee"/>')
+        parts.append(f'<text x="{l - 6}" y="{Y(v) + 4:.1f}" text-anchor="end">{v:,.0f}</text>')
+    for v in sorted(set(xs)):
+        parts.append(f'<line x1="{X(v):.1f}" y1="{t}" x2="{X(v):.1f}" y2="{h - b}" stroke="#ddd"/>')
+        parts.append(f'<text x="{X(v):.1f}" y="{h - b + 16}" text-anchor="middle">{v:,}</text>')
+    parts.append(f'<text x="{(l + w - r) / 2}" y="{h - 12}" text-anchor="middle">{xlabel}</text>')
+    parts.append(f'<text x="14" y="{(t + h - b) / 2}" transform="rotate(-90 14 {(t + h - b) / 2})" text-anchor="middle">{ylabel}</text>')
+    palette = ["#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#000000"]
+    for i, (name, pts) in enumerate(series.items()):
+        color = "#000000" if "floor" in name else palette[i % len(palette)]
+        pts = sorted(pts)
+        line = " ".join(f"{X(x):.1f},{Y(y):.1f}" for x, y in pts)
+        width = 2.5 if name.startswith("sigchan") else 1.5
+        dash = ' stroke-dasharray="5,3"' if "floor" in name else ""
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="{width}"{dash} points="{line}"/>')
+        for x, y in pts:
+            parts.append(f'<circle cx="{X(x):.1f}" cy="{Y(y):.1f}" r="2.5" fill="{color}"/>')
+        parts.append(f'<line x1="{w - r + 12}" y1="{t + 14 + i * 18}" x2="{w - r + 32}" y2="{t + 14 + i * 18}" stroke="{color}" stroke-width="{width}"{dash}/>')
+        parts.append(f'<text x="{w - r + 38}" y="{t + 18 + i * 18}">{name}</text>')
+    parts.append("</svg>")
+    open(path, "w").write("\n".join(parts) + "\n")
+
+
+def growth_table(series, unit, per_what, fmt="{:,.0f}"):
+    """One row per series: its value at each x, and how the last compares with the second."""
+    xs = sorted({x for pts in series.values() for x, _ in pts})
+    rows = [f"| {per_what} | " + " | ".join(f"{x:,}" for x in xs) + f" | last / second |",
+            "|---|" + "---:|" * (len(xs) + 1)]
+    for name, pts in series.items():
+        d = dict(pts)
+        cells = [fmt.format(d[x]) if x in d else "" for x in xs]
+        grow = ratio(d[xs[-1]], d[xs[1]]) if len(xs) > 1 and xs[-1] in d and xs[1] in d else ""
+        rows.append(f"| {name} ({unit}) | " + " | ".join(cells) + f" | {grow} |")
+    return "\n".join(rows)
+
+
+def scaling_section(sc):
+    if not sc:
+        return "not run (`cargo bench -p sigchan-benches --bench scaling`)"
+    out = []
+    if "fanout-ns" in sc:
+        plot(sc["fanout-ns"], os.path.join(docs, "scaling-fanout.svg"),
+             "one signal to N subscribers: ns per delivery", "subscribers of the signal (log scale)",
+             "ns per delivery (log scale)")
+        out.append("### One signal, N subscribers\n" + growth_table(sc["fanout-ns"], "ns per delivery", "subscribers")
+                   + "\n\n![fan-out](scaling-fanout.svg)\n\nThe signal goes to the receiving thread itself "
+                   "(`tgkill`), which then takes it from each of the N subscriptions; the time until all N have "
+                   "it, over N. A flat or falling line is linear total cost; a rising one would be worse than linear.")
+    if "memory-bytes" in sc:
+        rows = ["| mechanism | resident bytes per subscriber (1,000 subscribed) |", "|---|---:|"]
+        for name, pts in sc["memory-bytes"].items():
+            rows.append(f"| {name} | {pts[0][1]:,.0f} |")
+        out.append("### Memory per subscriber\n" + "\n".join(rows)
+                   + "\n\nVmRSS after subscribing 1,000 minus before, over 1,000. signal-hook's iterator also "
+                   "takes two descriptors per subscription (its self-pipe), sigchan and tokio none.")
+    if "rt-per-s" in sc:
+        plot(sc["rt-per-s"], os.path.join(docs, "scaling-rt.svg"),
+             "real-time sigqueue, none lost, in order: values per second", "values in flight (log scale)",
+             "values per second (log scale)")
+        out.append("### Real-time `sigqueue`, sustained, none lost\n"
+                   + growth_table(sc["rt-per-s"], "values/s", "values in flight")
+                   + "\n\n![real-time rate](scaling-rt.svg)\n\n100,000 values from another thread with at most "
+                   "W in flight; the receiver checks each value is the next (none lost, none out of order). "
+                   "sigchan in `init` mode, where the kernel keeps the order.")
+    if "reaped-per-s" in sc:
+        plot(sc["reaped-per-s"], os.path.join(docs, "scaling-reap.svg"),
+             "children reaped per second", "children that exit at once (log scale)", "children per second",
+             log_y=False)
+        out.append("### SIGCHLD storms\n" + growth_table(sc["reaped-per-s"], "children/s", "children")
+                   + "\n\n![reaping](scaling-reap.svg)\n\nK children forked back to back, each exiting at once; "
+                   "from the first fork to the last child reaped. The forks dominate: the floor is a thread "
+                   "blocked in `waitpid`.")
+    return "\n\n".join(out)
+
+
+def results(kind, s, c, sc):
+    """This run's figures as the per-kind results file (committed: the other kinds' columns)."""
+    rows = {}
+    for v, xs in s.items():
+        k = c.get(v, {})
+        rows[v] = {"p50_us": round(q(xs, 0.5), 2), "p99_us": round(q(xs, 0.99), 2),
+                   "back_to_back_per_s": round(k.get("back_to_back_per_s", 0)),
+                   "cpu_us_per_signal": round(k.get("cpu_ns_per_signal", 0) / 1000, 2),
+                   "wakes_per_signal": round(k.get("wakes_per_signal", 0), 2)}
+    commit = subprocess.run("git rev-parse --short HEAD", shell=True, capture_output=True, text=True,
+                            cwd=root).stdout.strip()
+    out = {"kind": kind, "machine": [l[2:] for l in machine().splitlines()], "commit": commit,
+           "source": "benches/report.sh on this machine kind", "latency": rows, "scaling": sc}
+    os.makedirs(os.path.join(root, "benches", "results"), exist_ok=True)
+    json.dump(out, open(os.path.join(root, "benches", "results", f"{kind}.json"), "w"), indent=1, sort_keys=True)
+
+
+KEY_ROWS = ["sigwaitinfo-floor", "two-wake-reference", "sigchan-init", "sigchan-default", "sigchan-info-init",
+            "fd-mio-init", "fd-mio-default", "signal-hook-mio", "signalfd-mio", "signal-hook-iterator",
+            "tokio-signal", "go-os-signal"]
+
+
+def kinds_section():
+    """Every machine kind measured, each from its committed results file, side by side."""
+    d = os.path.join(root, "benches", "results")
+    runs = [json.load(open(os.path.join(d, f))) for f in sorted(os.listdir(d)) if f.endswith(".json")]
+    head = "| mechanism | " + " | ".join(f"{r['kind']}: p50 (us), / two-wake | {r['kind']}: back to back / tokio"
+                                       for r in runs) + " |"
+    rows = [head, "|---|" + "---:|---:|" * len(runs)]
+    for v in KEY_ROWS:
+        cells = []
+        for r in runs:
+            lat = r["latency"]
+            if v in lat:
+                two, tok = lat.get("two-wake-reference"), lat.get("tokio-signal")
+                cells.append(f"{lat[v]['p50_us']:.2f} ({ratio(lat[v]['p50_us'], two['p50_us']) if two else ''})")
+                cells.append(f"{lat[v]['back_to_back_per_s']:,} ({ratio(lat[v]['back_to_back_per_s'], tok['back_to_back_per_s']) if tok else ''})")
+            else:
+                cells += ["", ""]
+        if any(cells):
+            rows.append(f"| {v} | " + " | ".join(cells) + " |")
+    notes = "\n".join(f"- `{r['kind']}`: {r['machine'][0]}; commit {r['commit']} ({r['source']}), "
+                      f"`benches/results/{r['kind']}.json`" for r in runs)
+    return "\n".join(rows) + "\n\n" + notes
+
+
 def main():
     s, c = samples("idle-main"), costs("idle-main")
     if "sigwaitinfo-floor" not in s:
@@ -251,6 +407,11 @@ def main():
         + f"; back to back {bt('sigchan-default'):,.0f} round trips/s against tokio's {bt('tokio-signal'):,.0f}"
         + (f" and Go's {bt('go-os-signal'):,.0f}" if "go-os-signal" in c else "") + ".",
     ]
+    sc = scaling()
+    kind = machine_kind()
+    results(kind, s, c, sc)
+    summary.insert(0, f"Machine kind: `{kind}` (this run); every kind measured is in the table "
+                      "\"Every machine kind measured\" below.")
     gi = go_in_process()
     go_text = ""
     if gi and "go-os-signal" in p50:
@@ -318,6 +479,12 @@ handler to a waiting thread: a hand-written handler that increments a word and f
 the receiving thread. Wake-up 1: the kernel wakes a thread to run the handler; wake-up 2: the
 handler wakes the receiver.
 {go_text}
+## Every machine kind measured
+p50 of each mechanism over the two-wake reference measured on the same machine, and round
+trips per second back to back over tokio's, from each kind's committed run:
+
+{kinds_section()}
+
 ## Latency and cost, idle main thread
 {table(s, c)}
 
@@ -339,6 +506,9 @@ Differences smaller than it are noise.
 ```
 {chr(10).join(tp) or 'not run'}
 ```
+
+## How cost grows (`benches/scaling.rs`)
+{scaling_section(sc)}
 
 ## Idle CPU and memory (`tests/footprint.rs`)
 ```
