@@ -254,9 +254,11 @@ def plot(series, path, title, xlabel, ylabel, log_y=True):
         Y = lambda v: t + (1 - (math.log10(max(v, 10 ** ly)) - ly) / (hy - ly)) * (h - t - b)
         ticks = [10 ** e * m for e in range(ly, hy + 1) for m in (1, 2, 5) if 10 ** ly <= 10 ** e * m <= 10 ** hy]
     else:
-        ly, hy = 0, max(ys) * 1.1
+        step = 10 ** math.floor(math.log10(max(ys) / 5))
+        step *= next(m for m in (1, 2, 5, 10) if max(ys) * 1.1 / (step * m) <= 6)
+        ly, hy = 0, step * math.ceil(max(ys) * 1.1 / step)
         Y = lambda v: t + (1 - v / hy) * (h - t - b)
-        ticks = [hy * k / 5 for k in range(6)]
+        ticks = [step * k for k in range(int(hy / step) + 1)]
     X = lambda v: l + (math.log10(v) - lx) / (hx - lx) * (w - l - r)
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" font-family="sans-serif" font-size="12">',
              f'<rect width="{w}" height="{h}" fill="white"/>',
@@ -346,8 +348,10 @@ def results(kind, s, c, sc):
                    "back_to_back_per_s": round(k.get("back_to_back_per_s", 0)),
                    "cpu_us_per_signal": round(k.get("cpu_ns_per_signal", 0) / 1000, 2),
                    "wakes_per_signal": round(k.get("wakes_per_signal", 0), 2)}
-    commit = subprocess.run("git rev-parse --short HEAD", shell=True, capture_output=True, text=True,
-                            cwd=root).stdout.strip()
+    try:
+        commit = open(os.path.join(data, "commit.txt")).read().strip()
+    except OSError:
+        commit = "unknown"
     out = {"kind": kind, "machine": [l[2:] for l in machine().splitlines()], "commit": commit,
            "source": "benches/report.sh on this machine kind", "latency": rows, "scaling": sc}
     os.makedirs(os.path.join(root, "benches", "results"), exist_ok=True)
@@ -373,7 +377,7 @@ def kinds_section():
             if v in lat:
                 two, tok = lat.get("two-wake-reference"), lat.get("tokio-signal")
                 cells.append(f"{lat[v]['p50_us']:.2f} ({ratio(lat[v]['p50_us'], two['p50_us']) if two else ''})")
-                cells.append(f"{lat[v]['back_to_back_per_s']:,} ({ratio(lat[v]['back_to_back_per_s'], tok['back_to_back_per_s']) if tok else ''})")
+                cells.append(f"{int(lat[v]['back_to_back_per_s']):,} ({ratio(lat[v]['back_to_back_per_s'], tok['back_to_back_per_s']) if tok else ''})")
             else:
                 cells += ["", ""]
         if any(cells):

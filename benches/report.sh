@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 out=target/sigchan-bench
 mkdir -p "$out"
 rm -f "$out"/latency-*.txt "$out"/cost-*.txt "$out"/go-in-process-*.txt "$out"/scaling.txt
+# The code measured: report.py records it in this machine kind's results file.
+git describe --always --dirty --abbrev=7 > "$out/commit.txt"
 cargo bench -p sigchan-benches --bench latency
 cargo bench -p sigchan-benches --bench throughput 2>&1 | tee "$out/throughput.log"
 cargo bench -p sigchan-benches --bench scaling

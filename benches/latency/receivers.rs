@@ -94,6 +94,7 @@ fn install_probe(variant: &str, shared: Shared) {
     let chains = variant.starts_with("sigchan")
         || variant.starts_with("shutdown")
         || variant.starts_with("stream")
+        || variant.starts_with("fd-")
         || variant.starts_with("signal-hook")
         || variant == "tokio-signal";
     if chains {
