@@ -11,7 +11,7 @@
 //!   flight (1 to 48), each value checked in order and none lost; y = values per second.
 //!   sigchan's info channel and fd receiver (init mode, so the kernel keeps the order),
 //!   against a thread in `sigwaitinfo` (the floor).
-//! - `reap`: K children (100 to 5,000) that exit at once, all reaped; y = children per
+//! - `reap`: K children (500 to 10,000) that exit at once, all reaped; y = children per
 //!   second from the first fork to the last reaped. `reap::Reaper::all`, against a thread
 //!   in `waitpid` (the floor), signal-hook's iterator + `waitpid(WNOHANG)` and tokio's
 //!   SIGCHLD stream + `waitpid(WNOHANG)`.
@@ -26,7 +26,7 @@ use std::time::{Duration, Instant};
 
 const FANOUT: [usize; 4] = [1, 10, 100, 1000];
 const WINDOWS: [usize; 4] = [1, 4, 16, 48];
-const CHILDREN: [usize; 3] = [100, 1000, 5000];
+const CHILDREN: [usize; 3] = [500, 2000, 10000];
 
 fn main() {
     if let Ok(case) = std::env::var("SIGCHAN_SCALING_CASE") {
@@ -112,7 +112,7 @@ fn main() {
 }
 
 /// Processes per case (the median is reported).
-const REPS: usize = 3;
+const REPS: usize = 5;
 
 fn run_case(args: &[String]) {
     // signal-hook's iterator takes two descriptors per subscription: 2,000 at N = 1,000.
