@@ -155,6 +155,16 @@ fn raise_usr1() {
     };
 }
 
+/// `rounds` times: a SIGUSR1 to this thread, then `take_all` until every subscriber has it.
+fn time_rounds(rounds: usize, mut take_all: impl FnMut()) -> Duration {
+    let start = Instant::now();
+    for _ in 0..rounds {
+        raise_usr1();
+        take_all();
+    }
+    start.elapsed()
+}
+
 /// Rounds for N subscribers: about 20,000 deliveries, at least 20 rounds.
 fn rounds(n: usize) -> usize {
     (20_000 / n).clamp(20, 2_000)
@@ -191,17 +201,15 @@ fn fanout(mech: &str, n: usize) {
                 })
                 .collect();
             let after = rss_kib();
-            let start = Instant::now();
-            for _ in 0..rounds {
-                raise_usr1();
+            let elapsed = time_rounds(rounds, || {
                 for (_, rx) in &plain {
                     rx.recv().unwrap();
                 }
                 for (_, rx) in &infos {
                     rx.recv().unwrap();
                 }
-            }
-            (start.elapsed(), after)
+            });
+            (elapsed, after)
         }
         "tokio-signal" => {
             let rt = tokio::runtime::Builder::new_current_thread()
@@ -229,14 +237,12 @@ fn fanout(mech: &str, n: usize) {
                 .map(|_| signal_hook::iterator::Signals::new([libc::SIGUSR1]).unwrap())
                 .collect();
             let after = rss_kib();
-            let start = Instant::now();
-            for _ in 0..rounds {
-                raise_usr1();
+            let elapsed = time_rounds(rounds, || {
                 for s in &mut all {
                     while s.wait().next().is_none() {}
                 }
-            }
-            (start.elapsed(), after)
+            });
+            (elapsed, after)
         }
         other => panic!("unknown mechanism {other}"),
     };

@@ -640,28 +640,71 @@ fn poll_readiness_never_leaves_an_arrival_unreadable() {
     });
 }
 
-/// A handler thread for signal A whose fd receiver (slot 0) is recorded: the count of
-/// deliveries, the flag that fails a delivery made once set (after `stop_polling` returned),
-/// and the thread.
-fn spawn_polled_sender(
-    q: &Arc<Q>,
-    slot: &Arc<Slot>,
-) -> (Arc<AtomicUsize>, Arc<AtomicBool>, thread::JoinHandle<Sent>) {
-    let delivered = Arc::new(AtomicUsize::new(0));
-    let stopped = Arc::new(AtomicBool::new(false));
-    let (q, slot, d, s) = (q.clone(), slot.clone(), delivered.clone(), stopped.clone());
-    let sender = thread::spawn(move || {
-        q.send_routed(A, &rec(0), false, |route, polled| {
-            assert_eq!((route, polled), (0, 1), "slot 0's bit only");
-            assert!(
-                !s.load(SeqCst),
-                "delivered to the slot after stop_polling returned"
-            );
-            slot.deliver(A, &rec(0), |_| {});
-            d.fetch_add(1, SeqCst);
-        })
-    });
-    (delivered, stopped, sender)
+/// An fd receiver (slot 0) of signal A and a handler thread racing what the model does next.
+struct PolledRace {
+    q: Arc<Q>,
+    slot: Arc<Slot>,
+    /// Deliveries the handler made to the slot.
+    delivered: Arc<AtomicUsize>,
+    /// Set once `stop_polling` returned: a delivery after it fails the model.
+    stopped: Arc<AtomicBool>,
+    sender: thread::JoinHandle<Sent>,
+}
+
+impl PolledRace {
+    fn start() -> PolledRace {
+        let q = Arc::new(Q::new());
+        let slot = Arc::new(Slot::new());
+        slot.arm(3, false);
+        q.start_polling(A, 0);
+        let delivered = Arc::new(AtomicUsize::new(0));
+        let stopped = Arc::new(AtomicBool::new(false));
+        let (q2, slot2, d, s) = (q.clone(), slot.clone(), delivered.clone(), stopped.clone());
+        let sender = thread::spawn(move || {
+            q2.send_routed(A, &rec(0), false, |route, polled| {
+                assert_eq!((route, polled), (0, 1), "slot 0's bit only");
+                assert!(
+                    !s.load(SeqCst),
+                    "delivered to the slot after stop_polling returned"
+                );
+                slot2.deliver(A, &rec(0), |_| {});
+                d.fetch_add(1, SeqCst);
+            })
+        });
+        PolledRace {
+            q,
+            slot,
+            delivered,
+            stopped,
+            sender,
+        }
+    }
+
+    /// `stop_polling`, then the handler's answer.
+    fn stop(self) -> (Sent, StoppedRace) {
+        self.q.stop_polling(A, 0);
+        self.stopped.store(true, SeqCst);
+        let taken = self.slot.take();
+        let sent = self.sender.join().unwrap();
+        let delivered = self.delivered.load(SeqCst) == 1;
+        (
+            sent,
+            StoppedRace {
+                q: self.q,
+                taken,
+                delivered,
+            },
+        )
+    }
+}
+
+/// What a `PolledRace` left once stopped.
+struct StoppedRace {
+    q: Arc<Q>,
+    /// What the slot held after the stop.
+    taken: u64,
+    /// Whether the handler delivered to the slot.
+    delivered: bool,
 }
 
 /// An fd receiver's `stop` racing a handler: the arrival reaches the slot (before the stop
@@ -672,22 +715,15 @@ fn stop_polling_racing_a_handler_delivers_or_takes_the_original_action() {
     model(
         "stop_polling_racing_a_handler_delivers_or_takes_the_original_action",
         || {
-            let q = Arc::new(Q::new());
-            let slot = Arc::new(Slot::new());
-            slot.arm(3, false);
-            q.start_polling(A, 0);
-            let (delivered, stopped, sender) = spawn_polled_sender(&q, &slot);
-            q.stop_polling(A, 0);
-            stopped.store(true, SeqCst);
-            let taken = slot.take();
-            let sent = sender.join().unwrap();
+            let (sent, after) = PolledRace::start().stop();
             assert!(matches!(sent, Sent::Diverted | Sent::NotWanted), "{sent:?}");
-            assert_eq!(delivered.load(SeqCst) == 1, sent == Sent::Diverted);
+            assert_eq!(after.delivered, sent == Sent::Diverted);
             assert_eq!(
-                taken == A,
+                after.taken == A,
                 sent == Sent::Diverted,
                 "the stop found it in the slot"
             );
+            let q = after.q;
             assert_eq!(q.drain().signals, 0, "an fd-only signal wakes no receiver");
         },
     );
@@ -702,22 +738,17 @@ fn an_fd_receiver_handed_to_a_channel_racing_a_handler_is_never_lost() {
     model(
         "an_fd_receiver_handed_to_a_channel_racing_a_handler_is_never_lost",
         || {
-            let q = Arc::new(Q::new());
-            let slot = Arc::new(Slot::new());
-            slot.arm(3, false);
-            q.start_polling(A, 0);
-            let (delivered, stopped, sender) = spawn_polled_sender(&q, &slot);
-            q.enable(A);
-            q.stop_polling(A, 0);
-            stopped.store(true, SeqCst);
-            let sent = sender.join().unwrap();
+            let race = PolledRace::start();
+            race.q.enable(A);
+            let (sent, after) = race.stop();
             assert_ne!(
                 sent,
                 Sent::NotWanted,
                 "the original action during a hand-over"
             );
+            let (q, delivered) = (after.q, after.delivered);
             let queued = q.drain().signals == A;
-            assert!(queued || delivered.load(SeqCst) == 1, "{sent:?}: neither");
+            assert!(queued || delivered, "{sent:?}: neither");
         },
     );
 }
