@@ -196,7 +196,10 @@ the signal thread spends {cpu('sigchan-init', 'sigchan'):.2f} us per signal (han
 where the reference's handler thread spends {cpu('two-wake-reference', 'main'):.2f} us; the receiving thread spends
 {cpu('sigchan-init', 'receiver'):.2f} us in crossbeam's `recv` (it spins and yields before it parks) where the reference's
 spends {cpu('two-wake-reference', 'receiver'):.2f} us in one `FUTEX_WAIT`: the channel is the difference, and a channel is
-what the API delivers into."""
+what the API delivers into. sigchan's own share, the signal thread, is
+{cpu('sigchan-init', 'sigchan') / cpu('two-wake-reference', 'main'):.2f}x the reference's handler thread; the receiving side is crossbeam's, and a thread
+that only forwards `sigwaitinfo` into the same channel pays it too (its receiver:
+{cpu('sigwaitinfo-channel', 'receiver') if 'sigwaitinfo-channel' in c else 0:.2f} us)."""
     if chan:
         text += f""" The handler itself is the other large cost of every handler-based row: a
 thread in `sigwaitinfo` forwarding into the same crossbeam channel takes two wake-ups too but
