@@ -55,33 +55,15 @@ pub fn parse(
 ) -> Result<Config, Early> {
     let spec = Spec {
         shorts: "hvVcr:",
-        longs: &[
-            Long {
-                name: "help",
-                takes_arg: false,
-                short: 'h',
-            },
-            Long {
-                name: "single-child",
-                takes_arg: false,
-                short: 'c',
-            },
-            Long {
-                name: "rewrite",
-                takes_arg: true,
-                short: 'r',
-            },
-            Long {
-                name: "verbose",
-                takes_arg: false,
-                short: 'v',
-            },
-            Long {
-                name: "version",
-                takes_arg: false,
-                short: 'V',
-            },
-        ],
+        longs: const {
+            &[
+                Long::flag("help", 'h'),
+                Long::flag("single-child", 'c'),
+                Long::with_arg("rewrite", 'r'),
+                Long::flag("verbose", 'v'),
+                Long::flag("version", 'V'),
+            ]
+        },
         // dumb-init's option string starts with '+': options end at the command.
         stop_at_operand: true,
     };

@@ -15,6 +15,26 @@ pub struct Long {
     pub short: char,
 }
 
+impl Long {
+    /// `--name`, the same as `-short`, without an argument.
+    pub const fn flag(name: &'static str, short: char) -> Long {
+        Long {
+            name,
+            takes_arg: false,
+            short,
+        }
+    }
+
+    /// `--name=ARG` or `--name ARG`, the same as `-short ARG`.
+    pub const fn with_arg(name: &'static str, short: char) -> Long {
+        Long {
+            name,
+            takes_arg: true,
+            short,
+        }
+    }
+}
+
 /// How to parse.
 pub struct Spec {
     /// The short options, `getopt` style: a letter, followed by `:` if it takes an argument.
@@ -203,18 +223,12 @@ mod tests {
         );
         let dumb = Spec {
             shorts: "hvVcr:",
-            longs: &[
-                Long {
-                    name: "rewrite",
-                    takes_arg: true,
-                    short: 'r',
-                },
-                Long {
-                    name: "single-child",
-                    takes_arg: false,
-                    short: 'c',
-                },
-            ],
+            longs: const {
+                &[
+                    Long::with_arg("rewrite", 'r'),
+                    Long::flag("single-child", 'c'),
+                ]
+            },
             stop_at_operand: true,
         };
         let p = dumb
@@ -231,18 +245,7 @@ mod tests {
         );
         let versions = Spec {
             shorts: "vV",
-            longs: &[
-                Long {
-                    name: "verbose",
-                    takes_arg: false,
-                    short: 'v',
-                },
-                Long {
-                    name: "version",
-                    takes_arg: false,
-                    short: 'V',
-                },
-            ],
+            longs: const { &[Long::flag("verbose", 'v'), Long::flag("version", 'V')] },
             stop_at_operand: true,
         };
         assert_eq!(

@@ -41,57 +41,17 @@ Options:
 const SPEC: Spec = Spec {
     shorts: "cr:sp:e:wvhV",
     longs: &[
-        Long {
-            name: "single-child",
-            takes_arg: false,
-            short: 'c',
-        },
-        Long {
-            name: "rewrite",
-            takes_arg: true,
-            short: 'r',
-        },
-        Long {
-            name: "subreaper",
-            takes_arg: false,
-            short: 's',
-        },
-        Long {
-            name: "pdeathsig",
-            takes_arg: true,
-            short: 'p',
-        },
-        Long {
-            name: "success-status",
-            takes_arg: true,
-            short: 'e',
-        },
-        Long {
-            name: "warn-on-reap",
-            takes_arg: false,
-            short: 'w',
-        },
-        Long {
-            name: "verbose",
-            takes_arg: false,
-            short: 'v',
-        },
+        Long::flag("single-child", 'c'),
+        Long::with_arg("rewrite", 'r'),
+        Long::flag("subreaper", 's'),
+        Long::with_arg("pdeathsig", 'p'),
+        Long::with_arg("success-status", 'e'),
+        Long::flag("warn-on-reap", 'w'),
+        Long::flag("verbose", 'v'),
         // Long only: `G` is not among the short options.
-        Long {
-            name: "grace",
-            takes_arg: true,
-            short: 'G',
-        },
-        Long {
-            name: "help",
-            takes_arg: false,
-            short: 'h',
-        },
-        Long {
-            name: "version",
-            takes_arg: false,
-            short: 'V',
-        },
+        Long::with_arg("grace", 'G'),
+        Long::flag("help", 'h'),
+        Long::flag("version", 'V'),
     ],
     stop_at_operand: true,
 };
