@@ -5,10 +5,9 @@
 
 mod harness;
 
-use harness::{get, scratch, worker, StartServer, HANG};
+use harness::{get, scratch, until, worker, worker_env, StartServer, HANG};
 use std::os::unix::net::UnixDatagram;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 /// The next datagram's lines, waiting at most `HANG`.
 #[track_caller]
@@ -86,16 +85,13 @@ fn notify_socket_hears_ready_reloading_ready_stopping_in_order() {
         Some(format!("generation 2 (pid {}) serving", status[&2]).as_str())
     );
     // The new generation serves (the old one drains and stops).
-    let start = Instant::now();
-    while get(port, "/").unwrap().generation != 2 {
-        assert!(start.elapsed() < HANG, "generation 2 never answered");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let env = get(port, "/env/NOTIFY_SOCKET").unwrap();
+    until("generation 2 answering", || {
+        get(port, "/").unwrap().generation == 2
+    });
+    let env = worker_env(port, "NOTIFY_SOCKET");
     assert!(
-        env.body.contains("NOTIFY_SOCKET=(unset)"),
-        "a worker saw NOTIFY_SOCKET: {}",
-        env.body
+        env.contains("NOTIFY_SOCKET=(unset)"),
+        "a worker saw NOTIFY_SOCKET: {env}"
     );
 
     ss.signal(libc::SIGTERM);
@@ -115,11 +111,7 @@ fn without_systemd_nothing_is_said_about_it() {
         &["--port=127.0.0.1:0", "--interval=0.3", "--", &worker],
     );
     let port = ss.port();
-    let start = Instant::now();
-    while get(port, "/").is_err() {
-        assert!(start.elapsed() < HANG);
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    until("a worker answering", || get(port, "/").is_ok());
     ss.signal(libc::SIGTERM);
     assert!(ss.wait(HANG).success());
     assert!(
@@ -171,17 +163,12 @@ fn systemd_socket_activate_starts_it_on_its_socket_and_a_hup_keeps_the_port() {
         &format!("listening on {listen} (descriptor 3 in workers)"),
         HANG,
     );
-    let port_env = get(port, "/env/SERVER_STARTER_PORT").unwrap();
+    let port_env = worker_env(port, "SERVER_STARTER_PORT");
+    assert!(port_env.contains(&format!("{listen}=3")), "{port_env}");
+    let listen_env = worker_env(port, "LISTEN_FDS");
     assert!(
-        port_env.body.contains(&format!("{listen}=3")),
-        "{}",
-        port_env.body
-    );
-    let listen_env = get(port, "/env/LISTEN_FDS").unwrap();
-    assert!(
-        listen_env.body.contains("LISTEN_FDS=(unset)"),
-        "a worker saw LISTEN_FDS: {}",
-        listen_env.body
+        listen_env.contains("LISTEN_FDS=(unset)"),
+        "a worker saw LISTEN_FDS: {listen_env}"
     );
 
     ss.signal(libc::SIGHUP);

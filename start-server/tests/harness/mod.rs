@@ -23,6 +23,21 @@ pub mod attacker;
 /// machine loaded many times over gives a slow pass, not a failure.
 pub const HANG: Duration = Duration::from_secs(180);
 
+/// Polls `cond` every 20 ms until it holds, failing with `what` after `HANG`.
+#[track_caller]
+pub fn until(what: &str, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < HANG, "{what}: not within {HANG:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What a worker's `GET /env/NAME` answers: `NAME=value`, or `NAME=(unset)`.
+pub fn worker_env(port: u16, name: &str) -> String {
+    get(port, &format!("/env/{name}")).unwrap().body
+}
+
 /// The start_server binary under test.
 pub fn start_server_bin() -> &'static str {
     env!("CARGO_BIN_EXE_start_server")
