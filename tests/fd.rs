@@ -12,51 +12,25 @@ use sigchan::{Cause, Error, Signal, SIGKILL, SIGUSR1, SIGUSR2};
 use std::os::fd::AsRawFd;
 use std::time::Duration;
 
-/// Whether `fd` polls readable within `ms` milliseconds.
-fn readable(fd: &impl AsRawFd, ms: i32) -> bool {
-    let mut pfd = libc::pollfd {
-        fd: fd.as_raw_fd(),
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    loop {
-        // SAFETY: one valid pollfd for the duration of the call.
-        match unsafe { libc::poll(&mut pfd, 1, ms) } {
-            -1 if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => continue,
-            n => return n == 1,
-        }
-    }
+/// Whether `rx`'s descriptor polls readable within `ms` milliseconds.
+fn ready(rx: &impl AsRawFd, ms: i32) -> bool {
+    readable(rx.as_raw_fd(), ms)
 }
 
 /// Waits (bounded) until `fd` is readable, failing with `what` otherwise.
 #[track_caller]
 fn expect_readable(fd: &impl AsRawFd, what: &str) {
     assert!(
-        readable(fd, RECV.as_millis() as i32),
+        ready(fd, RECV.as_millis() as i32),
         "{what}: not readable within {RECV:?}"
     );
-}
-
-/// `sigqueue(3)` of `sig` with `value` to this process.
-fn queue(sig: Signal, value: usize) {
-    // SAFETY: plain syscall wrappers; the union's pointer member carries the value.
-    let rc = unsafe {
-        libc::sigqueue(
-            libc::getpid(),
-            sig.as_raw(),
-            libc::sigval {
-                sival_ptr: value as *mut libc::c_void,
-            },
-        )
-    };
-    assert_eq!(rc, 0, "sigqueue: {}", std::io::Error::last_os_error());
 }
 
 #[test]
 fn readable_while_pending_and_drained_by_reading() {
     isolated(|| {
         let mut rx = SignalFd::new(&[SIGUSR1, SIGUSR2]).unwrap();
-        assert!(!readable(&rx, 0), "nothing pending yet");
+        assert!(!ready(&rx, 0), "nothing pending yet");
         assert_eq!(rx.try_recv(), None);
         thread_mask(libc::SIG_BLOCK, SIGUSR1);
         thread_mask(libc::SIG_BLOCK, SIGUSR2);
@@ -73,9 +47,9 @@ fn readable_while_pending_and_drained_by_reading() {
         wait_until("USR1 handled", || sigchan::stats(SIGUSR1).arrivals == 1);
         // Lowest signal first, each once: the two USR2 coalesced.
         assert_eq!(rx.try_recv(), Some(SIGUSR1));
-        assert!(readable(&rx, 0), "still readable with USR2 buffered");
+        assert!(ready(&rx, 0), "still readable with USR2 buffered");
         assert_eq!(rx.try_recv(), Some(SIGUSR2));
-        assert!(!readable(&rx, 0), "drained: not readable");
+        assert!(!ready(&rx, 0), "drained: not readable");
         assert_eq!(rx.try_recv(), None);
         let s = sigchan::stats(SIGUSR2);
         assert_eq!((s.arrivals, s.coalesced, s.delivered), (2, 1, 1), "{s:?}");
@@ -103,7 +77,7 @@ fn info_receivers_get_each_queued_arrival_with_its_value_then_the_lost_ones() {
         sigchan::init().unwrap();
         let n = FD_INFO_CAPACITY + 6;
         for v in 0..n {
-            queue(rt, 1000 + v);
+            sigqueue(std::process::id() as i32, rt, 1000 + v);
         }
         expect_readable(&rx, "after the queued signals");
         wait_until("every arrival handled", || {
@@ -123,7 +97,7 @@ fn info_receivers_get_each_queued_arrival_with_its_value_then_the_lost_ones() {
         }
         let s = sigchan::stats(rt);
         assert_eq!((s.origins_lost, s.delivered), (6, n as u64), "{s:?}");
-        assert!(!readable(&rx, 0));
+        assert!(!ready(&rx, 0));
     });
 }
 
@@ -199,9 +173,9 @@ fn stop_keeps_what_arrived_before_and_nothing_after() {
         raise_process(SIGUSR1);
         expect_readable(&rx, "USR1");
         rx.stop();
-        assert!(readable(&rx, 0), "what arrived before stays readable");
+        assert!(ready(&rx, 0), "what arrived before stays readable");
         assert_eq!(rx.try_recv(), Some(SIGUSR1));
-        assert!(!readable(&rx, 0));
+        assert!(!ready(&rx, 0));
         assert_eq!(rx.recv_timeout(Duration::from_millis(10)), None);
         other.stop();
         raise_process(SIGUSR2);
@@ -305,7 +279,7 @@ fn a_forked_child_gets_its_own_descriptor_and_never_robs_the_parent() {
         });
         wait_pid(child, false).assert_success();
         assert!(
-            readable(&rx, 0),
+            ready(&rx, 0),
             "the child did not consume the parent's readiness"
         );
         assert_eq!(rx.try_recv(), Some(SIGUSR1));

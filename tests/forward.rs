@@ -105,17 +105,7 @@ fn queued_real_time_signals_arrive_each_with_their_value() {
         // SAFETY: getpid cannot fail.
         let me = unsafe { libc::getpid() };
         for v in 1..=5 {
-            // SAFETY: sigqueue to ourselves with an integer value.
-            let r = unsafe {
-                libc::sigqueue(
-                    me,
-                    rt.as_raw(),
-                    libc::sigval {
-                        sival_ptr: v as *mut _,
-                    },
-                )
-            };
-            assert_eq!(r, 0);
+            sigqueue(me, rt, v);
         }
         let got: Vec<(i32, i32, i32)> = (0..5)
             .map(|_| expect_caught(&c, "a queued RT signal"))

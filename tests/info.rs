@@ -7,14 +7,6 @@ use common::*;
 use crossbeam_channel::{bounded, unbounded, Receiver};
 use sigchan::{Cause, ChildEvent, SigInfo, Signal, SIGCHLD, SIGHUP, SIGINT, SIGUSR1, SIGUSR2};
 
-fn sigqueue(pid: i32, sig: Signal, value: usize) {
-    let v = libc::sigval {
-        sival_ptr: value as *mut libc::c_void,
-    };
-    // SAFETY: sigqueue with a plain integer payload.
-    assert_eq!(unsafe { libc::sigqueue(pid, sig.as_raw(), v) }, 0);
-}
-
 fn my_pid() -> i32 {
     std::process::id() as i32
 }

@@ -51,8 +51,6 @@ pub(crate) struct Registry {
     poll_taken: u64,
     /// The signals each slot's receiver still receives (`ignore` and `reset` take some).
     polls: [u64; POLL_SLOTS],
-    /// Whether each slot's receiver wants origins.
-    poll_info: u64,
     /// The handler value sigchan itself last installed for each signal (its `entry`,
     /// `SIG_IGN`, or the original it restored). A disposition that differs from it was set
     /// by someone else, and sigchan leaves it alone.
@@ -69,7 +67,6 @@ pub(crate) static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     forward_owner: [0; N],
     poll_taken: 0,
     polls: [0; POLL_SLOTS],
-    poll_info: 0,
     installed: [None; N],
 });
 
@@ -220,7 +217,7 @@ impl Registry {
                     libc::dup3(new, old, libc::O_CLOEXEC);
                     libc::close(new);
                 }
-                poller.arm(old, self.poll_info & 1 << slot != 0);
+                poller.arm(old, poller.wants_info());
                 for sig in SignalSet::from_raw_mask(self.polls[slot]) {
                     QUEUE.start_polling(sig.bit(), slot);
                 }
@@ -571,11 +568,6 @@ pub(crate) fn fd_subscribe(sigs: &[Signal], info: bool) -> Result<(usize, i32, u
             return Err(e);
         }
         reg.poll_taken |= 1 << slot;
-        if info {
-            reg.poll_info |= 1 << slot;
-        } else {
-            reg.poll_info &= !(1 << slot);
-        }
         POLLERS[slot].arm(fd, info);
         for sig in set {
             // Mask first, handler second: an arrival right after the install reaches it.

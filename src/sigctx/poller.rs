@@ -76,7 +76,6 @@ impl<const CAP: usize> Slot<CAP> {
 
     /// Registry side, while no handler can reach the slot (it is in no poll mask): the slot
     /// now belongs to the receiver whose eventfd is `fd`, empty.
-    #[cfg(not(loom))]
     pub(crate) fn arm(&self, fd: i32, info: bool) {
         self.pending.store(0, SeqCst);
         self.ring.reset();
@@ -88,16 +87,14 @@ impl<const CAP: usize> Slot<CAP> {
         self.fd.store(fd as u32 + 1, SeqCst);
     }
 
-    /// The same for the loom models, whose ring starts empty.
-    #[cfg(loom)]
-    pub(crate) fn arm(&self, fd: i32, info: bool) {
-        self.info.store(u32::from(info), SeqCst);
-        self.fd.store(fd as u32 + 1, SeqCst);
-    }
-
     /// Registry side, once no handler can reach the slot any more: free it.
     pub(crate) fn disarm(&self) {
         self.fd.store(0, SeqCst);
+    }
+
+    /// Whether the slot's receiver wants origins (`InfoFd`).
+    pub(crate) fn wants_info(&self) -> bool {
+        self.info.load(SeqCst) != 0
     }
 
     /// The receiver's eventfd, if the slot is armed.
@@ -113,7 +110,7 @@ impl<const CAP: usize> Slot<CAP> {
     /// is: atomics, and `wake` at most once.
     pub(crate) fn deliver(&self, bit: u64, rec: &Record, wake: impl FnOnce(i32)) -> Delivery {
         let mut origin_lost = false;
-        if self.info.load(SeqCst) != 0 && !self.ring.push(rec) {
+        if self.wants_info() && !self.ring.push(rec) {
             // Count first, hint second: whoever sees the hint finds the count.
             if let Some(c) = self.lost_count.get(bit.trailing_zeros() as usize) {
                 c.fetch_add(1, SeqCst);

@@ -121,8 +121,8 @@ impl<const CAP: usize> Ring<CAP> {
 
     /// In a forked child, with signals blocked: pending records belonged to the parent (the
     /// kernel does not give a child its parent's pending signals either), and a position a
-    /// parent thread claimed would never be published. Start empty.
-    #[cfg(not(loom))]
+    /// parent thread claimed would never be published. Start empty. (Also an fd receiver's
+    /// slot when it is handed out, with no producer able to reach it.)
     pub(crate) fn reset(&self) {
         for s in &self.slots {
             s.turn.store(0, Relaxed);

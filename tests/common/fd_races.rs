@@ -6,17 +6,6 @@ use sigchan::fd::SignalFd;
 use sigchan::{Signal, SIGINT};
 use std::os::fd::AsRawFd;
 
-/// Whether `fd` polls readable right now.
-fn readable_now(fd: i32) -> bool {
-    let mut pfd = libc::pollfd {
-        fd,
-        events: libc::POLLIN,
-        revents: 0,
-    };
-    // SAFETY: one valid pollfd for the duration of the call; no wait.
-    unsafe { libc::poll(&mut pfd, 1, 0) == 1 }
-}
-
 /// Go's TestAtomicStop for fd receivers: the receiver's `stop` in one thread while SIGINT is
 /// sent from another, `rounds` times across as many forked children as it takes. Each round
 /// the signal is in the receiver after `stop` (and its descriptor readable until it is read)
@@ -33,7 +22,7 @@ pub fn fd_stop_racing_kill(rounds: usize) -> (usize, usize) {
             raise_process(SIGINT);
             let mut rx = stopper.join().unwrap();
             let fd = rx.as_raw_fd();
-            let was_readable = readable_now(fd);
+            let was_readable = readable(fd, 0);
             if rx.try_recv() != Some(SIGINT) {
                 lost("SIGINT neither received nor acted on");
             }
@@ -41,7 +30,7 @@ pub fn fd_stop_racing_kill(rounds: usize) -> (usize, usize) {
                 was_readable,
                 "received, but the descriptor was not readable"
             );
-            assert!(!readable_now(fd), "drained, but still readable");
+            assert!(!readable(fd, 0), "drained, but still readable");
             write_stderr(".");
         }
     })

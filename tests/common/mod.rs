@@ -600,6 +600,33 @@ pub fn wait_until(what: &str, mut cond: impl FnMut() -> bool) {
     }
 }
 
+/// `sigqueue(3)` of `sig` carrying `value` to process `pid`; fails the test if refused.
+pub fn sigqueue(pid: i32, sig: sigchan::Signal, value: usize) {
+    let v = libc::sigval {
+        sival_ptr: value as *mut libc::c_void,
+    };
+    // SAFETY: sigqueue with a plain integer payload.
+    let rc = unsafe { libc::sigqueue(pid, sig.as_raw(), v) };
+    assert_eq!(rc, 0, "sigqueue: {}", std::io::Error::last_os_error());
+}
+
+/// Whether descriptor `fd` polls readable within `ms` milliseconds (0: right now). A poll
+/// a handler interrupts is polled again.
+pub fn readable(fd: i32, ms: i32) -> bool {
+    let mut pfd = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd for the duration of the call.
+        match unsafe { libc::poll(&mut pfd, 1, ms) } {
+            -1 if std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) => continue,
+            n => return n == 1,
+        }
+    }
+}
+
 /// A thread sending `sig` to this process as fast as it can, until `stop` (or drop).
 pub struct Storm {
     running: std::sync::Arc<AtomicBool>,
