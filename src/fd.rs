@@ -58,7 +58,7 @@ use crate::types::error::Error;
 use crate::types::info::SigInfo;
 use crate::types::signal::Signal;
 use std::collections::VecDeque;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// How many fd receivers can exist at once.
@@ -149,8 +149,7 @@ impl<B: Buffer> Receiver<B> {
     fn new(sigs: &[Signal], info: bool) -> Result<Self, Error> {
         let (slot, fd, generation) = registry::fd_subscribe(sigs, info)?;
         Ok(Receiver {
-            // SAFETY: `fd_subscribe` made this eventfd and hands it over: no one else owns it.
-            fd: unsafe { OwnedFd::from_raw_fd(fd) },
+            fd,
             slot,
             live: true,
             generation,

@@ -18,6 +18,7 @@ use crate::types::error::Error;
 use crate::types::info::SigInfo;
 use crate::types::signal::{Signal, SignalSet};
 use std::cell::RefCell;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
 use std::sync::{Mutex, MutexGuard, Once};
 
@@ -211,12 +212,9 @@ impl Registry {
             }
             let old = poller.fd();
             if let (Some(old), Ok(new)) = (old, new_eventfd()) {
-                // SAFETY: dup3 and close on descriptors this process owns; `old` stays open
-                // (now the new eventfd), `new` is closed once duplicated.
-                unsafe {
-                    libc::dup3(new, old, libc::O_CLOEXEC);
-                    libc::close(new);
-                }
+                // SAFETY: dup3 between descriptors this process owns: `old` stays open, now
+                // the new eventfd; `new` closes when it drops.
+                unsafe { libc::dup3(new.as_raw_fd(), old, libc::O_CLOEXEC) };
                 poller.arm(old, poller.wants_info());
                 for sig in SignalSet::from_raw_mask(self.polls[slot]) {
                     QUEUE.start_polling(sig.bit(), slot);
@@ -538,37 +536,32 @@ pub(crate) fn unforward(id: u64) {
 }
 
 /// A new eventfd for an fd receiver: non-blocking, closed on exec.
-fn new_eventfd() -> Result<i32, Error> {
+fn new_eventfd() -> Result<OwnedFd, Error> {
     // SAFETY: eventfd takes two integers and returns a new descriptor or -1.
     let fd = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
     if fd < 0 {
         return Err(std::io::Error::last_os_error().into());
     }
-    Ok(fd)
+    // SAFETY: a descriptor just made, owned by no one else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 /// `fd::SignalFd::new` and `fd::InfoFd::new`: an fd receiver of `sigs` (origins if `info`).
-/// Returns its slot, its eventfd (owned by the caller from now on) and the fork generation
-/// it was made in. Fails, changing nothing, on a bad signal, when every slot is taken, or
+/// Returns its slot, its eventfd and the fork generation it was made in. Fails, changing
+/// nothing (the eventfd closes as it drops), on a bad signal, when every slot is taken, or
 /// when the kernel refuses the eventfd.
-pub(crate) fn fd_subscribe(sigs: &[Signal], info: bool) -> Result<(usize, i32, u64), Error> {
+pub(crate) fn fd_subscribe(sigs: &[Signal], info: bool) -> Result<(usize, OwnedFd, u64), Error> {
     let set = validate(sigs)?;
     let fd = new_eventfd()?;
-    // SAFETY: the eventfd made above, owned here and shared with no one yet.
-    let close = || unsafe { libc::close(fd) };
     let slot = {
         let mut reg = lock(&REGISTRY);
         let slot = (!reg.poll_taken).trailing_zeros() as usize;
         if slot >= POLL_SLOTS {
-            close();
             return Err(Error::TooManyFdReceivers { limit: POLL_SLOTS });
         }
-        if let Err(e) = reg.ensure_thread() {
-            close();
-            return Err(e);
-        }
+        reg.ensure_thread()?;
         reg.poll_taken |= 1 << slot;
-        POLLERS[slot].arm(fd, info);
+        POLLERS[slot].arm(fd.as_raw_fd(), info);
         for sig in set {
             // Mask first, handler second: an arrival right after the install reaches it.
             QUEUE.start_polling(sig.bit(), slot);
@@ -576,7 +569,6 @@ pub(crate) fn fd_subscribe(sigs: &[Signal], info: bool) -> Result<(usize, i32, u
             if let Err(e) = reg.install(sig) {
                 drop(reg);
                 fd_unsubscribe(slot, |_| {});
-                close();
                 return Err(e);
             }
         }
