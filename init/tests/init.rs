@@ -512,12 +512,15 @@ fn debian_tini_and_dumb_init_print_the_same_verbose_lines() {
             all.extend(["sh", "-c", "kill -USR1 $PPID; sleep 0.3; exit 3"]);
             let mut run = start(program.to_str().unwrap(), &all);
             run.wait(HANG);
-            // tini's `No child to wait` (waitpid found no child at all) depends on whether
-            // its loop runs once more after the last child is gone: timing, not shape.
+            // Two of tini's lines depend on timing, not shape: `No child to wait` (waitpid
+            // found no child at all) on whether its loop runs once more after the last
+            // child is gone, and `Received SIGCHLD` on whether the child's exit is still
+            // pending when tini next waits for a signal, or was already reaped by the pass
+            // after the forward (seen missing from Debian's tini once in a CI run).
             let mut seen: Vec<String> = run
                 .seen
                 .iter()
-                .filter(|l| !l.ends_with("No child to wait"))
+                .filter(|l| !l.ends_with("No child to wait") && !l.ends_with("Received SIGCHLD"))
                 .map(|l| shape(l))
                 .collect();
             seen.sort();
