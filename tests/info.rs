@@ -167,9 +167,12 @@ fn a_full_ring_loses_origins_not_signals() {
         let rt = Signal::rtmin(3).unwrap();
         let extra = 88;
         let total = sigchan::INFO_CAPACITY + extra;
-        thread_mask(libc::SIG_BLOCK, rt);
         let (tx, rx) = unbounded::<SigInfo>();
         sigchan::notify_info(&tx, &[SIGUSR1]).unwrap();
+        // Blocked here only once sigchan's thread runs: a signal its starter had blocked, it
+        // takes one at a time with rt_sigtimedwait, and the ring never fills. This one it
+        // unblocks, and the kernel runs every pending handler back to back.
+        thread_mask(libc::SIG_BLOCK, rt);
         for v in 0..total {
             sigqueue(my_pid(), rt, v);
         }

@@ -243,6 +243,8 @@ fn signal_context_uses_nothing_beyond_atomics_and_raw_calls() {
         "std::mem::transmute",
         "std::ops::Deref",
         "std::array::from_fn",
+        // The ucontext a handler without a frame (`handler::take`) passes on.
+        "std::ptr::null_mut",
         // A pause instruction: the window-widening build's delay (`sync::jitter`).
         "std::hint::spin_loop",
     ];

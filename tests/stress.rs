@@ -57,6 +57,29 @@ fn forward_stop_racing_kill_thousands_of_times() {
     );
 }
 
+/// Go's TestAtomicStop in init mode, where the signal thread takes SIGINT without a handler
+/// frame and gives it back to the kernel when the stop won.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn stop_racing_kill_in_init_mode_thousands_of_times() {
+    let (done, defaults) =
+        stop_racing_kill_in_init_mode(env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize);
+    eprintln!(
+        "stress: {done} init-mode stop/kill rounds, 0 lost, {defaults} took the default action"
+    );
+}
+
+/// The kick's signal unblocked again while pokes fly, many times: never fatal.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn kick_signal_leaving_under_pokes_thousands_of_times() {
+    let rounds = 10 * env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize;
+    let pokes = common::taken::kick_signal_leaving_under_pokes(rounds);
+    eprintln!(
+        "stress: {rounds} rounds of the kick's signal unblocked under {pokes} pokes, none fatal"
+    );
+}
+
 /// SIGINT handed between a channel and a forward under a storm of it: never fatal.
 #[test]
 #[ignore = "stress: run with --ignored in release"]

@@ -375,7 +375,20 @@ impl Registry {
     }
 
     fn publish_mask(&self) {
-        signal_thread::set_unblocked(self.subscribed() | init_mask::init_blocked());
+        signal_thread::set_unblocked(
+            self.subscribed() | init_mask::init_blocked(),
+            self.takeable(),
+        );
+    }
+
+    /// Signals the signal thread may take without a handler frame: sigchan's handler is
+    /// what sigchan last installed for them, and it chains to no handler function.
+    fn takeable(&self) -> u64 {
+        let entry = handler::entry_address();
+        (1..N)
+            .filter(|&i| self.installed[i] == Some(entry))
+            .filter(|&i| !is_function(original::handler(i as i32)))
+            .fold(0, |m, i| m | 1u64 << (i - 1))
     }
 
     /// Signals some subscriber or stopping sink receives.

@@ -3,10 +3,23 @@
 //! Started lazily by the first call that needs it, named `sigchan`, with the dispatch step
 //! it runs (the registry's; this file never names the registry). Each cycle it
 //! 1. applies the mask asked for (it unblocks exactly the subscribed signals plus those
-//!    `init()` blocked elsewhere; everything else stays blocked here, as in Go),
+//!    `init()` blocked elsewhere; everything else stays blocked here, as in Go), except the
+//!    ones it takes itself (below), which it blocks,
 //! 2. drains the sigqueue and hands the batch to the dispatch step,
 //! 3. acknowledges the barrier requests it saw before step 2, and
-//! 4. sleeps on the queue's futex until a handler or an API call pokes it.
+//! 4. sleeps until a handler or an API call pokes it: on the queue's futex, or, while it
+//!    takes signals itself, in `rt_sigtimedwait`, where a poke reaches it as a kick
+//!    (`sigctx::receiver::kick`).
+//!
+//! **Taking signals without a frame.** A signal every other thread blocks (the ones `init()`
+//! blocked, or that the thread which started this one had blocked, as a container init
+//! does) can only reach this thread. When sigchan's handler is installed for it and chains
+//! to no handler function, this thread blocks it too and takes it with `rt_sigtimedwait`,
+//! handing it to the handler's own steps (`handler::take`): no signal frame, no
+//! `rt_sigreturn`, no interrupted futex wait to restart. A forward is sent from the sleep
+//! itself, without a cycle. Before such a signal is unblocked again (its last subscriber
+//! left), the thread clears the kick and waits out every poke in flight (`wait_quiet`), then
+//! takes what is pending of it, so no kick can reach it with its original disposition.
 //!
 //! It never polls and never uses a timeout: idle, it costs no CPU.
 //! `sync()` is the handshake with it: after `sync()` returns, the mask requested before the
@@ -20,11 +33,12 @@
 
 use super::init_mask::{blockable, init_blocked, procfs_tid};
 use super::lock;
+use crate::sigctx::handler::{self, Taken};
 use crate::sigctx::{counters, receiver, SigDrain, QUEUE};
 use crate::sys;
 use crate::types::error::Error;
 use std::cell::Cell;
-use std::sync::atomic::{AtomicI32, Ordering::SeqCst};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering::SeqCst};
 use std::sync::{Condvar, Mutex, MutexGuard};
 
 /// Stack of the signal thread: it only moves bits into channels, but handlers (sigchan's and
@@ -38,6 +52,9 @@ pub(crate) type Dispatch = fn(SigDrain<'_>);
 struct Control {
     /// Signals the signal thread must keep unblocked (bit n-1 = signal n).
     unblocked: u64,
+    /// Of those, the ones it may take itself (sigchan's handler installed, chaining to no
+    /// handler function).
+    takeable: u64,
     /// Barrier tickets requested and acknowledged.
     requested: u64,
     acknowledged: u64,
@@ -45,6 +62,7 @@ struct Control {
 
 static CONTROL: Mutex<Control> = Mutex::new(Control {
     unblocked: 0,
+    takeable: 0,
     requested: 0,
     acknowledged: 0,
 });
@@ -54,11 +72,22 @@ static ACKED: Condvar = Condvar::new();
 /// until it has one).
 static SIGNAL_TID: AtomicI32 = AtomicI32::new(0);
 
+/// The signals the thread that started the signal thread had blocked: a program that blocks
+/// everything before its first sigchan call (a container init, as tini does) keeps them away
+/// from every thread but the signal thread.
+static STARTER_BLOCKED: AtomicU64 = AtomicU64::new(0);
+
 thread_local! {
     /// On the signal thread, its dispatch step; `None` on every other thread.
     static DISPATCH: Cell<Option<Dispatch>> = const { Cell::new(None) };
-    /// The mask the signal thread last applied.
-    static APPLIED: Cell<Option<u64>> = const { Cell::new(None) };
+    /// What the signal thread last applied: the requested `(unblocked, takeable)` and the
+    /// signals it found it had to give back to the kernel (`GIVEN_BACK`) at the time.
+    static APPLIED: Cell<Option<(u64, u64, u64)>> = const { Cell::new(None) };
+    /// The signals the signal thread blocks and takes with `rt_sigtimedwait`.
+    static TAKING: Cell<u64> = const { Cell::new(0) };
+    /// Taken signals `handler::take` gave back to the kernel (another handler is installed
+    /// over sigchan's): left to the kernel until the next request.
+    static GIVEN_BACK: Cell<u64> = const { Cell::new(0) };
 }
 
 /// True when this process has a signal thread of its own.
@@ -75,10 +104,13 @@ pub(crate) fn tid_here() -> i32 {
     }
 }
 
-/// Asks the signal thread to keep `set` unblocked. Callers serialise their requests (the
-/// registry calls it under its lock), so they reach the thread in order.
-pub(crate) fn set_unblocked(set: u64) {
-    lock(&CONTROL).unblocked = set;
+/// Asks the signal thread to keep `set` unblocked, taking those of `takeable` that no other
+/// thread takes itself. Callers serialise their requests (the registry calls it under its
+/// lock), so they reach the thread in order.
+pub(crate) fn set_unblocked(set: u64, takeable: u64) {
+    let mut c = lock(&CONTROL);
+    c.unblocked = set;
+    c.takeable = takeable & set;
 }
 
 /// Starts the signal thread, running `dispatch`, if this process has none (first use, or
@@ -94,6 +126,7 @@ pub(crate) fn ensure_started(dispatch: Dispatch) -> Result<bool, Error> {
         // A child the fork handlers did not see (raw fork or clone): reset what they would.
         forget_parent_state();
     }
+    STARTER_BLOCKED.store(sys::mask_block(0).unwrap_or(0), SeqCst);
     // Not `std::thread`: see `spawn_detached` (a child of a multi-threaded parent).
     sys::pthread::spawn_detached(c"sigchan", STACK_SIZE, Box::new(move || run(dispatch)))
         .map_err(Error::Os)?;
@@ -148,17 +181,19 @@ fn run(dispatch: Dispatch) -> ! {
         sys::pthread::current_stack(),
         sys::pthread::current_alt_stack(),
     );
+    // The kick names this thread as the kernel does in this process's namespace.
+    let tid = sys::gettid();
     // The last ticket acknowledged by this thread: only a cycle that saw a newer request
     // takes the lock again to acknowledge it (one lock per cycle in the common case).
     let mut acked = 0;
     loop {
-        let (ticket, unblocked) = {
+        let (ticket, unblocked, takeable) = {
             let c = lock(&CONTROL);
-            (c.requested, c.unblocked)
+            (c.requested, c.unblocked, c.takeable)
         };
         // A panic here is a sigchan bug (user code is contained in `Deferred`); the thread
         // still lives on, or every later call would hang.
-        let _ = std::panic::catch_unwind(|| cycle_with(dispatch, unblocked));
+        let _ = std::panic::catch_unwind(|| cycle_with(dispatch, unblocked, takeable));
         if ticket > acked {
             let mut c = lock(&CONTROL);
             if c.acknowledged < ticket {
@@ -167,22 +202,55 @@ fn run(dispatch: Dispatch) -> ! {
             }
             acked = ticket;
         }
-        QUEUE.wait();
+        sleep(tid);
     }
+}
+
+/// Step 4: sleeps until something was sent or poked (the sigqueue's `wait`), taking the
+/// signals of `TAKING` meanwhile if there are any.
+fn sleep(tid: i32) {
+    let taking = TAKING.with(Cell::get);
+    if taking == 0 {
+        receiver::set_kick(tid, 0);
+        QUEUE.wait();
+        return;
+    }
+    // Kicked with the lowest signal it takes: blocked here, so a kick waits pending for the
+    // next `rt_sigtimedwait` even if it lands while this thread is awake.
+    receiver::set_kick(tid, taking.trailing_zeros() as i32 + 1);
+    // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    QUEUE.wait_with(|| {
+        // EINTR: a handler ran on this thread (a signal it leaves to the kernel); the wait
+        // looks at the sigqueue again either way.
+        if let Ok(sig) = sys::sigtimedwait(taking, &mut info, true) {
+            if handler::take(sig, &mut info) == Taken::Redelivered {
+                GIVEN_BACK.with(|g| g.set(g.get() | 1 << (sig - 1)));
+            }
+        }
+    });
 }
 
 /// Steps 1 and 2 of a cycle: apply the requested mask, deliver what is pending.
 fn cycle(dispatch: Dispatch) {
-    let unblocked = lock(&CONTROL).unblocked;
-    cycle_with(dispatch, unblocked);
+    let (unblocked, takeable) = {
+        let c = lock(&CONTROL);
+        (c.unblocked, c.takeable)
+    };
+    cycle_with(dispatch, unblocked, takeable);
 }
 
-/// `cycle` with the mask already read under the control lock.
-fn cycle_with(dispatch: Dispatch, unblocked: u64) {
-    if APPLIED.with(Cell::get) != Some(unblocked) {
-        // Synchronous and reserved signals are never in `blockable`, so stay unblocked.
-        let _ = sys::mask_set(blockable() & !unblocked);
-        APPLIED.with(|a| a.set(Some(unblocked)));
+/// `cycle` with the request already read under the control lock.
+fn cycle_with(dispatch: Dispatch, unblocked: u64, takeable: u64) {
+    let applied = APPLIED.with(Cell::get);
+    if applied.is_some_and(|(u, t, _)| (u, t) != (unblocked, takeable)) {
+        // A new request: what another handler held may be sigchan's again.
+        GIVEN_BACK.with(|g| g.set(0));
+    }
+    let given_back = GIVEN_BACK.with(Cell::get);
+    if applied != Some((unblocked, takeable, given_back)) {
+        apply_mask(unblocked, takeable & !given_back);
+        APPLIED.with(|a| a.set(Some((unblocked, takeable, given_back))));
     }
     // Records and lost counts ride on the pending bits (queue invariant 5): a cycle that
     // takes no bit has nothing to deliver.
@@ -190,6 +258,28 @@ fn cycle_with(dispatch: Dispatch, unblocked: u64) {
     if drained.signals != 0 {
         dispatch(drained);
     }
+}
+
+/// Unblocks `unblocked` but the signals it takes itself, which it blocks: those of
+/// `takeable` no other thread takes (`init()` or the starting thread blocked them).
+fn apply_mask(unblocked: u64, takeable: u64) {
+    let taking = takeable & (init_blocked() | STARTER_BLOCKED.load(SeqCst)) & blockable();
+    let leaving = TAKING.with(Cell::get) & !taking;
+    if leaving != 0 {
+        // No kick may arrive once these are unblocked: stop kicking, wait out every poke in
+        // flight (each counts itself in the sigqueue's `delivering`), then take what is
+        // pending of them (kicks, and arrivals handled as the handler would).
+        receiver::set_kick(0, 0);
+        QUEUE.wait_quiet();
+        // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
+        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+        while let Ok(sig) = sys::sigtimedwait(leaving, &mut info, false) {
+            handler::take(sig, &mut info);
+        }
+    }
+    // Synchronous and reserved signals are never in `blockable`, so stay unblocked.
+    let _ = sys::mask_set(blockable() & !(unblocked & !taking));
+    TAKING.with(|t| t.set(taking));
 }
 
 /// The signal thread's part of a fork, held from the prepare handler to the parent's or

@@ -1,6 +1,12 @@
 //! The signal handler (Go's `sighandler` and `sigfwd`). Everything reachable from `entry` is
 //! async-signal-safe (see the folder's contract in `mod.rs`), plus calls to a handler that
 //! was installed before sigchan, whose safety is its author's.
+//!
+//! The same steps also run without a handler frame: the signal thread takes the signals
+//! every other thread blocks with `rt_sigtimedwait` and hands each to `take` (no frame for
+//! the kernel to build, no `rt_sigreturn`). What only a frame can do (chain to a handler
+//! function, let another library's handler installed over sigchan's run, die by the
+//! signal) is given back to the kernel: `redeliver`.
 
 use super::original;
 use super::queue::Sent;
@@ -28,17 +34,81 @@ pub(crate) fn entry_address() -> usize {
     entry as *const () as usize
 }
 
+/// Where an arrival is being handled.
+#[derive(Clone, Copy)]
+enum Frame {
+    /// In a handler the kernel called, with its ucontext.
+    Kernel(*mut c_void),
+    /// On the signal thread, which took the signal with `rt_sigtimedwait`: no frame.
+    Taken,
+}
+
+impl Frame {
+    /// The ucontext to pass on (null without a frame).
+    fn ctx(self) -> *mut c_void {
+        match self {
+            Frame::Kernel(ctx) => ctx,
+            Frame::Taken => std::ptr::null_mut(),
+        }
+    }
+}
+
 /// The handler the kernel calls (`SA_SIGINFO` convention).
 pub(crate) extern "C" fn entry(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     let errno = sys::errno_location();
     // SAFETY: errno points to this thread's errno, valid for the thread's life.
     let saved = unsafe { *errno };
-    handle(sig, info, ctx);
+    handle(sig, info, Frame::Kernel(ctx));
     // SAFETY: as above; restoring it means the interrupted code never sees our syscalls.
     unsafe { *errno = saved };
 }
 
-fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
+/// What `take` did with a signal the signal thread took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Taken {
+    /// A kick (`receiver::kick`): nothing to do but look at the sigqueue again.
+    Kick,
+    /// Handled as the handler would have.
+    Handled,
+    /// Not sigchan's to handle without a frame (another handler is installed over sigchan's,
+    /// or sigchan chains to a handler function): given back to the kernel on this thread.
+    Redelivered,
+}
+
+/// Handles `sig`, which the signal thread took with `rt_sigtimedwait` (`info` as it came),
+/// exactly as `entry` would have, but without a frame. Runs on the signal thread only.
+pub(crate) fn take(sig: c_int, info: &mut siginfo_t) -> Taken {
+    if receiver::is_kick(info) {
+        return Taken::Kick;
+    }
+    // A handler installed over sigchan's must still get its signal (and one that chains
+    // back reaches sigchan through it); so must a handler function sigchan chains to.
+    let ours = matches!(sys::sigaction_get(sig), Ok(a) if a.handler == entry_address());
+    if !ours || is_function(original::handler(sig)) {
+        redeliver(sig, info);
+        return Taken::Redelivered;
+    }
+    handle(sig, info, Frame::Taken);
+    Taken::Handled
+}
+
+/// Gives a signal the signal thread took back to the kernel: queues it to this thread again
+/// with its own siginfo (a thread may queue itself any `si_code`), then unblocks it for an
+/// instant, so the kernel delivers it here with whatever disposition it has now (another
+/// library's handler, sigchan's chaining to the original, `SIG_DFL`), before this returns.
+pub(crate) fn redeliver(sig: c_int, info: &siginfo_t) {
+    let bit = 1u64 << (sig - 1);
+    // SAFETY: info is a live siginfo_t (128 bytes, the kernel's layout).
+    let _ = unsafe { sys::tgsigqueueinfo(sys::getpid(), sys::gettid(), sig, info) };
+    let _ = sys::mask_unblock(bit);
+    let _ = sys::mask_block(bit);
+}
+
+fn is_function(handler: usize) -> bool {
+    handler != SIG_DFL && handler != SIG_IGN
+}
+
+fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) {
     if !(1..=MAX_SIGNAL).contains(&sig) {
         return;
     }
@@ -52,17 +122,28 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     let synchronous = is_synchronous(sig);
     if synchronous && code > 0 {
         // A real fault (or a kernel-generated trap): never swallowed, never queued.
-        fault(sig, info, ctx);
+        fault(sig, info, frame.ctx());
         return;
     }
-    // Where this frame lives tells whether we interrupted the signal thread (no syscall).
-    let marker = 0u8;
-    let on_signal_thread = receiver::is_signal_thread_stack(&marker as *const u8 as usize);
+    // SAFETY: as above (a kick's siginfo is sigchan's own `QueuedSiginfo`).
+    if code == sys::SI_QUEUE && receiver::is_kick(unsafe { &*info }) {
+        // A kick that reached a handler (only possible in a race sigchan's signal thread
+        // waits out): it was never an arrival.
+        return;
+    }
+    let on_signal_thread = match frame {
+        Frame::Taken => true,
+        // Where this frame lives tells whether we interrupted the signal thread (no syscall).
+        Frame::Kernel(_) => {
+            let marker = 0u8;
+            receiver::is_signal_thread_stack(&marker as *const u8 as usize)
+        }
+    };
     // Elsewhere, make sure a signal thread exists in this process: a child made without the
     // fork handlers (raw `fork` syscall, `clone`) inherited the wanted bits but no thread,
     // and a queued signal would wait there for nobody.
     if !on_signal_thread && receiver::owner_pid() != sys::getpid() {
-        original_action(sig, info, ctx);
+        original_action(sig, info, frame);
         return;
     }
     // SAFETY: info is the kernel's siginfo_t for this delivery (or null).
@@ -78,7 +159,7 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
         }
     });
     match sent {
-        Sent::NotWanted => original_action(sig, info, ctx),
+        Sent::NotWanted => original_action(sig, info, frame),
         // `ignore` raced this arrival: dropped, as asked.
         Sent::Ignored => {}
         sent => {
@@ -94,8 +175,9 @@ fn handle(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
                 (sent, _) => counters::count_arrival(sig as usize, sent),
             }
             // Chain to a handler installed before sigchan. A fault handler (Rust's stack
-            // overflow reporter) is not meant for a signal another process sent.
-            if !synchronous {
+            // overflow reporter) is not meant for a signal another process sent. (`take`
+            // gives a signal that chains back to the kernel: a frame is only there.)
+            if let (false, Frame::Kernel(ctx)) = (synchronous, frame) {
                 call_original_function(sig, info, ctx);
             }
         }
@@ -150,12 +232,23 @@ fn call_original_function(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) ->
 /// Unless another library's handler, installed over sigchan's, called this one as the
 /// previous handler in its chain: that library handles the signal, and the process must not
 /// die of a signal someone still wants.
-fn original_action(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
+fn original_action(sig: c_int, info: *mut siginfo_t, frame: Frame) {
     if called_by_a_newer_handler(sig) {
         return;
     }
-    if call_original_function(sig, info, ctx) {
-        return;
+    match frame {
+        Frame::Kernel(ctx) => {
+            if call_original_function(sig, info, ctx) {
+                return;
+            }
+        }
+        Frame::Taken => {
+            if is_function(original::handler(sig)) && !info.is_null() {
+                // SAFETY: `take` passes the live siginfo the signal thread took.
+                redeliver(sig, unsafe { &*info });
+                return;
+            }
+        }
     }
     if original::handler(sig) == SIG_IGN {
         return;
@@ -167,7 +260,7 @@ fn original_action(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
         DefaultAction::Stop => {
             let _ = sys::kill(sys::getpid(), libc::SIGSTOP);
         }
-        DefaultAction::Terminate => die(sig, ctx),
+        DefaultAction::Terminate => die(sig, info, frame),
     }
 }
 
@@ -186,14 +279,15 @@ fn called_by_a_newer_handler(sig: c_int) -> bool {
 /// a fault would loop forever, so SIG_IGN also means death here, as the kernel does.
 fn fault(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     if !call_original_function(sig, info, ctx) {
-        die(sig, ctx);
+        die(sig, info, Frame::Kernel(ctx));
     }
 }
 
 /// Dies by `sig` with its default action: restore SIG_DFL, unblock `sig` in the mask the
 /// kernel restores when this handler returns, and queue `sig` to this thread. The kernel acts
-/// on it as the handler returns, before the interrupted code runs again.
-fn die(sig: c_int, ctx: *mut c_void) {
+/// on it as the handler returns, before the interrupted code runs again. Without a frame
+/// (`take`): restore SIG_DFL and give the signal back to the kernel (`redeliver`).
+fn die(sig: c_int, info: *mut siginfo_t, frame: Frame) {
     let dfl = KernelSigaction {
         handler: SIG_DFL,
         flags: sys::SA_RESTORER,
@@ -202,7 +296,15 @@ fn die(sig: c_int, ctx: *mut c_void) {
     };
     // SAFETY: SIG_DFL with sigchan's own restorer, which issues rt_sigreturn.
     let _ = unsafe { sys::sigaction_set(sig, &dfl) };
-    // SAFETY: ctx is the kernel's ucontext for this handler's frame (or null); sig is 1..=64.
-    unsafe { ucontext::unblock_on_return(ctx, sig) };
-    let _ = sys::tgkill(sys::getpid(), sys::gettid(), sig);
+    match frame {
+        Frame::Kernel(ctx) => {
+            // SAFETY: ctx is the kernel's ucontext for this handler's frame (or null); sig is
+            // 1..=64.
+            unsafe { ucontext::unblock_on_return(ctx, sig) };
+            let _ = sys::tgkill(sys::getpid(), sys::gettid(), sig);
+        }
+        // SAFETY: `take` passes the live siginfo the signal thread took.
+        Frame::Taken if !info.is_null() => redeliver(sig, unsafe { &*info }),
+        Frame::Taken => {}
+    }
 }

@@ -290,13 +290,18 @@ impl<const CAP: usize> Queue<CAP> {
                 None => Sent::Coalesced,
             }
         };
+        self.leave();
+        sent
+    }
+
+    /// Ends a sender's (or a poke's) `delivering` count.
+    fn leave(&self) {
         let prev = self.delivering.fetch_sub(1, SeqCst);
         if prev & COUNT_MASK == 1 && prev & !COUNT_MASK != 0 {
             // The last sender left while a stop waits for exactly this moment.
             self.quiet.fetch_add(1, SeqCst);
             self.quiet.wake_all();
         }
-        sent
     }
 
     /// Sets `bit` in `pending`; false if it was already set. Go uses a CAS loop; `fetch_or`
@@ -327,7 +332,7 @@ impl<const CAP: usize> Queue<CAP> {
                         .is_ok()
                     {
                         if wake {
-                            self.state.wake_one();
+                            self.wake_receiver();
                         }
                         return;
                     }
@@ -348,10 +353,29 @@ impl<const CAP: usize> Queue<CAP> {
         }
     }
 
+    /// Wakes the receiver out of its sleep: the futex wake, or, while it sleeps in
+    /// `rt_sigtimedwait` (`wait_with`), the kick `super::receiver` describes.
+    #[cfg(not(loom))]
+    fn wake_receiver(&self) {
+        if !super::receiver::kick() {
+            self.state.wake_one();
+        }
+    }
+
+    /// The models' receiver always sleeps on the futex.
+    #[cfg(loom)]
+    fn wake_receiver(&self) {
+        self.state.wake_one();
+    }
+
     /// Makes the receiver run one more cycle even if nothing is pending (mask changes and
-    /// the stop barrier ride on it).
+    /// the stop barrier ride on it). Counted in `delivering` like a sender, so `wait_quiet`
+    /// also sees out a poke's wake-up (the kick a receiver waits out before it unblocks the
+    /// kick's signal).
     pub(crate) fn poke(&self) {
+        self.delivering.fetch_add(1, SeqCst);
         self.notify_receiver(true);
+        self.leave();
     }
 
     /// Receiver side, once per cycle: takes every pending bit and returns them with what
@@ -375,6 +399,13 @@ impl<const CAP: usize> Queue<CAP> {
     /// Receiver side (the `Receive` loop of Go's `signal_recv`): returns once something was
     /// sent since the last `take`, sleeping on the futex meanwhile. Never times out.
     pub(crate) fn wait(&self) {
+        self.wait_with(|| self.state.wait(RECEIVING));
+    }
+
+    /// `wait`, sleeping with `sleep` instead of the futex: `sleep` returns after a wake-up
+    /// (or spuriously) and may itself send (`on_receiver`), which ends the wait like any
+    /// sender does. The signal thread's sleep in `rt_sigtimedwait`, woken by the kick.
+    pub(crate) fn wait_with(&self, mut sleep: impl FnMut()) {
         loop {
             match self.state.load(SeqCst) {
                 IDLE => {
@@ -385,7 +416,7 @@ impl<const CAP: usize> Queue<CAP> {
                     {
                         // Invariant 3: only a sender ends RECEIVING; spurious wake-ups loop.
                         while self.state.load(SeqCst) == RECEIVING {
-                            self.state.wait(RECEIVING);
+                            sleep();
                         }
                         return;
                     }

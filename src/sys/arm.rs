@@ -20,6 +20,8 @@ pub const KILL: usize = 37;
 pub const GETTID: usize = 224;
 pub const FUTEX: usize = 240;
 pub const TGKILL: usize = 268;
+pub const RT_SIGTIMEDWAIT: usize = 177;
+pub const RT_TGSIGQUEUEINFO: usize = 363;
 
 // How handlers return here: the kernel honours `SA_RESTORER` (lr is set to it) and returns
 // through sigchan's trampoline (`asm/arm.S`), instead of the sigpage's.

@@ -13,3 +13,5 @@ pub const KILL: usize = 129;
 pub const GETTID: usize = 178;
 pub const FUTEX: usize = 98;
 pub const TGKILL: usize = 131;
+pub const RT_SIGTIMEDWAIT: usize = 137;
+pub const RT_TGSIGQUEUEINFO: usize = 240;

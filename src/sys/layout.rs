@@ -117,6 +117,8 @@ const _: () = assert!(arch::WRITE as c_long == libc::SYS_write);
 const _: () = assert!(arch::GETTID as c_long == libc::SYS_gettid);
 const _: () = assert!(arch::FUTEX as c_long == libc::SYS_futex);
 const _: () = assert!(arch::TGKILL as c_long == libc::SYS_tgkill);
+const _: () = assert!(arch::RT_SIGTIMEDWAIT as c_long == libc::SYS_rt_sigtimedwait);
+const _: () = assert!(arch::RT_TGSIGQUEUEINFO as c_long == libc::SYS_rt_tgsigqueueinfo);
 const _: () = assert!(super::PIDFD_SEND_SIGNAL as c_long == libc::SYS_pidfd_send_signal);
 const _: () = assert!(super::PIDFD_OPEN as c_long == libc::SYS_pidfd_open);
 const _: () = assert!(size_of::<super::QueuedSiginfo>() == 128);

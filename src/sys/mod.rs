@@ -4,7 +4,8 @@
 //! Everything here but `pthread.rs` is a direct system call or a fixed kernel fact: no libc
 //! wrapper, no errno, no allocation. That makes each function async-signal-safe (the handler
 //! uses `sigaction_get`/`sigaction_set`, `futex_wake`, `getpid`, `gettid`, `tgkill`, `kill`,
-//! `errno_location` and `ucontext::unblock_on_return`) and keeps the C library's wrappers,
+//! `tgsigqueueinfo`, `errno_location` and `ucontext::unblock_on_return`; the signal thread
+//! takes signals with `sigtimedwait`) and keeps the C library's wrappers,
 //! which rewrite masks and install their own restorer, out of the way. Calls that fail return
 //! `Err(Errno)` (the kernel's `-errno`); `futex_*`, `getpid` and `gettid` cannot fail and
 //! return nothing to check.
@@ -250,6 +251,58 @@ pub fn tgkill(tgid: i32, tid: i32, sig: i32) -> Result<(), Errno> {
     // SAFETY: integer arguments only.
     check(unsafe { arch::syscall4(arch::TGKILL, tgid as usize, tid as usize, sig as usize, 0) })
         .map(|_| ())
+}
+
+/// `rt_sigtimedwait(set, info, timeout)`: takes one signal of `set` pending for the process
+/// or the calling thread, without running a handler (no signal frame), and fills `info` with
+/// its siginfo. `wait` true sleeps until one is pending (no timeout); false returns
+/// `Err(EAGAIN)` at once when none is. `Err(EINTR)` when a handler ran on this thread
+/// meanwhile. The signals of `set` should be blocked in the calling thread, or the kernel may
+/// deliver them to a handler instead.
+pub fn sigtimedwait(set: RawSet, info: &mut libc::siginfo_t, wait: bool) -> Result<i32, Errno> {
+    let set = RawSigset::from_set(set);
+    // A zero `struct timespec` in the layout of this system call's era: two longs, on 32-bit
+    // architectures the old 32-bit one `rt_sigtimedwait` (not `_time64`) takes.
+    let now: [libc::c_long; 2] = [0, 0];
+    let timeout = if wait { ptr::null() } else { &now as *const _ };
+    // SAFETY: set is a live kernel sigset of SIGSET_BYTES; info a live 128-byte siginfo_t the
+    // kernel writes; timeout null or a live zero timespec of the kernel's old layout.
+    check(unsafe {
+        arch::syscall4(
+            arch::RT_SIGTIMEDWAIT,
+            &set as *const RawSigset as usize,
+            info as *mut libc::siginfo_t as usize,
+            timeout as usize,
+            layout::SIGSET_BYTES,
+        )
+    })
+    .map(|sig| sig as i32)
+}
+
+/// `rt_tgsigqueueinfo(tgid, tid, sig, info)`: queues `sig` with the siginfo `info` to one
+/// thread. The kernel takes a negative `si_code` (`SI_QUEUE`) from anyone allowed to signal,
+/// and any `si_code` only when a thread sends to itself (re-queueing a taken signal as it
+/// came).
+///
+/// # Safety
+/// `info` must point to 128 readable bytes laid out as the kernel's `siginfo_t`.
+pub unsafe fn tgsigqueueinfo(
+    tgid: i32,
+    tid: i32,
+    sig: i32,
+    info: *const libc::siginfo_t,
+) -> Result<(), Errno> {
+    // SAFETY: the caller vouches for info; the rest are integers.
+    check(unsafe {
+        arch::syscall4(
+            arch::RT_TGSIGQUEUEINFO,
+            tgid as usize,
+            tid as usize,
+            sig as usize,
+            info as usize,
+        )
+    })
+    .map(|_| ())
 }
 
 /// `kill(pid, sig)`: sends `sig` to a process.

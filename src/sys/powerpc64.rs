@@ -21,6 +21,8 @@ pub const KILL: usize = 37;
 pub const GETTID: usize = 207;
 pub const FUTEX: usize = 221;
 pub const TGKILL: usize = 250;
+pub const RT_SIGTIMEDWAIT: usize = 176;
+pub const RT_TGSIGQUEUEINFO: usize = 322;
 
 // How handlers return here: powerpc's `struct sigaction` has an `sa_restorer` field, but the
 // kernel never reads it: a 64-bit handler always returns to the vDSO's `__kernel_sigtramp_rt64`

@@ -23,6 +23,8 @@ pub const KILL: usize = 37;
 pub const GETTID: usize = 236;
 pub const FUTEX: usize = 238;
 pub const TGKILL: usize = 241;
+pub const RT_SIGTIMEDWAIT: usize = 177;
+pub const RT_TGSIGQUEUEINFO: usize = 330;
 
 // How handlers return here: the kernel honours `SA_RESTORER` (r14 is set to it,
 // `arch/s390/kernel/signal.c`) and returns through sigchan's trampoline (`asm/s390x.S`) instead

@@ -20,6 +20,8 @@ pub const KILL: usize = 37;
 pub const GETTID: usize = 224;
 pub const FUTEX: usize = 240;
 pub const TGKILL: usize = 270;
+pub const RT_SIGTIMEDWAIT: usize = 177;
+pub const RT_TGSIGQUEUEINFO: usize = 335;
 
 // How handlers return here: the kernel honours `SA_RESTORER` (pushed as the handler's return
 // address) and returns through sigchan's trampoline (`asm/x86.S`) instead of the vDSO's

@@ -18,6 +18,8 @@ pub const KILL: usize = 62;
 pub const GETTID: usize = 186;
 pub const FUTEX: usize = 202;
 pub const TGKILL: usize = 234;
+pub const RT_SIGTIMEDWAIT: usize = 128;
+pub const RT_TGSIGQUEUEINFO: usize = 297;
 
 // How handlers return here: the kernel honours `SA_RESTORER` and returns through sigchan's
 // trampoline (`asm/x86_64.S`); there is no vDSO fallback on x86_64.

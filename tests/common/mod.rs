@@ -11,6 +11,7 @@ pub mod example;
 pub mod fd_races;
 pub mod forwarding;
 mod scratch;
+pub mod taken;
 pub mod tmux;
 #[allow(unused_imports)] // not every test binary makes one
 pub use scratch::ScratchDir;
@@ -683,22 +684,41 @@ pub fn stop_racing_kill_with<T: sigchan::Message + Send>(
     rounds: usize,
     subscribe: fn(&crossbeam_channel::Sender<T>),
 ) -> (usize, usize) {
-    race_rounds(rounds, move |left| {
-        for _ in 0..left {
-            let (tx, rx) = crossbeam_channel::bounded::<T>(1);
-            subscribe(&tx);
-            let stopper = std::thread::spawn(move || sigchan::stop(&tx));
-            raise_process(sigchan::SIGINT);
-            if rx.recv_timeout(RECV).is_err() {
-                // The channel closed with the signal not in it. If the handler took the
-                // default action on the stopper's thread, the death is on its way.
-                let _ = stopper.join();
-                lost("signal neither delivered nor acted on");
-            }
-            stopper.join().unwrap();
-            write_stderr(".");
-        }
+    race_rounds(rounds, move |left| stop_kill_rounds(left, subscribe))
+}
+
+/// `stop_racing_kill` with the process in `init()` mode: SIGINT reaches only the signal
+/// thread, which takes it without a handler frame (`rt_sigtimedwait`) and, when a `stop`
+/// won, gives it back to the kernel for its default action.
+pub fn stop_racing_kill_in_init_mode(rounds: usize) -> (usize, usize) {
+    race_rounds(rounds, |left| {
+        sigchan::init().unwrap();
+        stop_kill_rounds::<sigchan::Signal>(left, |tx| {
+            sigchan::notify(tx, &[sigchan::SIGINT]).unwrap()
+        });
     })
+}
+
+/// `left` rounds of: subscribe, `stop` on another thread while SIGINT is sent to the
+/// process; the signal must be in the channel, or its default action on its way.
+fn stop_kill_rounds<T: sigchan::Message + Send>(
+    left: usize,
+    subscribe: fn(&crossbeam_channel::Sender<T>),
+) {
+    for _ in 0..left {
+        let (tx, rx) = crossbeam_channel::bounded::<T>(1);
+        subscribe(&tx);
+        let stopper = std::thread::spawn(move || sigchan::stop(&tx));
+        raise_process(sigchan::SIGINT);
+        if rx.recv_timeout(RECV).is_err() {
+            // The channel closed with the signal not in it. If the handler took the
+            // default action on the stopper's thread, the death is on its way.
+            let _ = stopper.join();
+            lost("signal neither delivered nor acted on");
+        }
+        stopper.join().unwrap();
+        write_stderr(".");
+    }
 }
 
 /// The frame of the stop-vs-kill races: runs `child(rounds left)` in forked children until

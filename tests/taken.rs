@@ -1,0 +1,176 @@
+//! Init mode's frameless path: the signal thread blocks the signals every other thread
+//! blocks and takes them with `rt_sigtimedwait` (no handler frame, no `rt_sigreturn`), while
+//! a handler installed over sigchan's, or one sigchan chains to, still runs. Each test runs
+//! in a forked child.
+
+mod common;
+use common::*;
+use crossbeam_channel::bounded;
+use sigchan::{Signal, SIGUSR1, SIGUSR2};
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+
+/// The tid of sigchan's thread (named `sigchan`).
+fn signal_thread_tid() -> i32 {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "sigchan")
+        })
+        .map(|e| e.file_name().to_string_lossy().parse().unwrap())
+        .expect("a sigchan thread")
+}
+
+fn wchan(tid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/wchan")).unwrap_or_default()
+}
+
+#[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "under qemu-user /proc shows the emulator's host threads, not the guest's masks \
+              and sleeps: runs natively on x86_64, i686 and x86_64 musl"
+)]
+fn in_init_mode_the_signal_thread_takes_what_it_receives_in_sigtimedwait() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let (tx, rx) = bounded::<Signal>(4);
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        let tid = signal_thread_tid();
+        // Asleep in rt_sigtimedwait, not in a futex wait a handler would interrupt. (Its
+        // /proc SigBlk does not show the block meanwhile: the kernel unblocks the waited
+        // signals for the duration of the wait.)
+        for n in 0..3 {
+            wait_until("the signal thread asleep in rt_sigtimedwait", || {
+                wchan(tid).contains("sigtimedwait")
+            });
+            raise_process(SIGUSR1);
+            assert_eq!(expect_signal(&rx, &format!("USR1 #{n}")), SIGUSR1);
+        }
+        // Stopped: nothing left to take, so back to the futex (the subscribed-to-nobody TERM
+        // and the rest keep their handlerless defaults).
+        sigchan::stop(&tx);
+        wait_until("the signal thread asleep on its futex", || {
+            wchan(tid).contains("futex")
+        });
+        let blocked = proc_status_mask("SigBlk", Some(tid));
+        assert_eq!(
+            blocked & bit(SIGUSR1),
+            0,
+            "USR1 unblocked again: {blocked:x}"
+        );
+    });
+}
+
+#[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "under qemu-user /proc shows the emulator's host threads, not the guest's masks: \
+              runs natively on x86_64, i686 and x86_64 musl"
+)]
+fn in_default_mode_the_signal_thread_leaves_signals_to_the_handler() {
+    isolated(|| {
+        let (tx, rx) = bounded::<Signal>(4);
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        // Other threads take USR1 too: the signal thread keeps it unblocked and the handler
+        // runs wherever the kernel delivers it.
+        assert_eq!(
+            proc_status_mask("SigBlk", Some(signal_thread_tid())) & bit(SIGUSR1),
+            0
+        );
+        raise_process(SIGUSR1);
+        assert_eq!(expect_signal(&rx, "USR1"), SIGUSR1);
+    });
+}
+
+/// Arrivals counted by `counting`, the handler another library installs over sigchan's.
+static COUNTED: AtomicUsize = AtomicUsize::new(0);
+/// The handler `counting` found installed before it (sigchan's), when it chains; else 0.
+static CHAIN_TO: AtomicUsize = AtomicUsize::new(0);
+
+extern "C" fn counting(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    COUNTED.fetch_add(1, SeqCst);
+    let previous = CHAIN_TO.load(SeqCst);
+    if previous != 0 {
+        // SAFETY: the SA_SIGINFO handler that was installed before this one (sigchan's),
+        // called with the kernel's own arguments, as a chaining library does.
+        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(previous) };
+        f(sig, info, ctx);
+    }
+}
+
+/// Installs `counting` for `sig` over whatever is there; with `chain`, it calls that.
+fn install_counting(sig: Signal, chain: bool) {
+    // SAFETY: a valid SA_SIGINFO handler; the old action is read into a zeroed struct.
+    unsafe {
+        let mut new: libc::sigaction = std::mem::zeroed();
+        new.sa_sigaction = counting as *const () as usize;
+        new.sa_flags = libc::SA_SIGINFO | libc::SA_RESTART;
+        libc::sigemptyset(&mut new.sa_mask);
+        let mut old: libc::sigaction = std::mem::zeroed();
+        assert_eq!(libc::sigaction(sig.as_raw(), &new, &mut old), 0);
+        if chain {
+            CHAIN_TO.store(old.sa_sigaction, SeqCst);
+        }
+    }
+}
+
+/// Another library's handler installed over sigchan's after `init` (tokio, signal-hook):
+/// the signal thread must not take its signal from it. One that chains back reaches
+/// sigchan's subscribers as before.
+#[test]
+fn in_init_mode_a_chaining_handler_installed_over_sigchans_runs_and_chains() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let (tx, rx) = bounded::<Signal>(4);
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        install_counting(SIGUSR1, true);
+        for n in 1..=3 {
+            raise_process(SIGUSR1);
+            assert_eq!(
+                expect_signal(&rx, &format!("USR1 #{n} through the chain")),
+                SIGUSR1
+            );
+            assert_eq!(COUNTED.load(SeqCst), n);
+        }
+    });
+}
+
+#[test]
+fn in_init_mode_a_handler_installed_over_sigchans_that_does_not_chain_gets_every_arrival() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let (tx, rx) = bounded::<Signal>(4);
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        install_counting(SIGUSR1, false);
+        for n in 1..=3 {
+            raise_process(SIGUSR1);
+            wait_until(&format!("USR1 #{n} in the newer handler"), || {
+                COUNTED.load(SeqCst) == n
+            });
+        }
+        // It replaced sigchan's without chaining: sigchan saw none of them (the limitation
+        // the crate docs state for any mode).
+        assert_eq!(sigchan::stats(SIGUSR1).arrivals, 0);
+        assert!(rx.try_recv().is_err());
+    });
+}
+
+/// Go's TestAtomicStop in init mode: a taken SIGINT whose channel `stop` removed is given
+/// back to the kernel and kills (its default action), or is in the stopping channel.
+#[test]
+fn in_init_mode_stop_racing_kill_delivers_or_takes_the_default_action() {
+    let (done, defaults) = stop_racing_kill_in_init_mode(200);
+    assert_eq!(done, 200);
+    eprintln!("200 rounds, {defaults} took the default action");
+}
+
+/// A poke in flight when the signal it kicks with is unblocked again would meet that
+/// signal's default action: the signal thread waits pokes out first.
+#[test]
+fn in_init_mode_the_kick_signal_leaving_under_pokes_never_kills() {
+    let pokes = taken::kick_signal_leaving_under_pokes(300);
+    assert!(pokes > 0);
+    let _ = SIGUSR2;
+}
