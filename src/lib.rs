@@ -440,8 +440,11 @@ pub fn reset(sigs: &[Signal]) -> Result<(), Error> {
 /// It blocks every catchable asynchronous signal in the calling thread, so every thread
 /// spawned later inherits the block, and starts the signal thread, which keeps those signals
 /// unblocked. The kernel then delivers process-directed signals only to the signal thread:
-/// worker threads never see `EINTR`, and delivery costs one thread wake-up. A signal nobody
-/// subscribed to still takes its default action there (`SIGTERM` still terminates).
+/// worker threads never see `EINTR`, and delivery costs one thread wake-up. The signal
+/// thread takes the subscribed ones with `rt_sigtimedwait`, without a handler frame (unless
+/// a handler installed over sigchan's, or one sigchan chains to, must run: the kernel then
+/// delivers them to it as before). A signal nobody subscribed to still takes its default
+/// action there (`SIGTERM` still terminates).
 /// Signals the caller had already blocked stay blocked everywhere. Calling it again (from
 /// the first caller or any thread started after it) is harmless.
 ///

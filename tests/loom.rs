@@ -314,6 +314,30 @@ fn disable_then_wait_quiet_excludes_late_senders() {
     });
 }
 
+/// The signal thread stops taking signal A (its last subscriber left) while an API call
+/// pokes it (`signal_thread::apply_mask`). The poke reads the kick after ending the
+/// receiver's sleep and queues it a moment later; the receiver clears the kick, waits out
+/// every poke (`wait_quiet`: a poke counts itself in `delivering`), takes what landed, and
+/// only then unblocks A. A kick landing after that would meet A's original disposition.
+#[test]
+fn a_kick_never_lands_after_its_signal_is_unblocked() {
+    model("a_kick_never_lands_after_its_signal_is_unblocked", || {
+        let q = Arc::new(Q::new());
+        q.set_kick(A);
+        let poker = {
+            let q = q.clone();
+            thread::spawn(move || q.poke())
+        };
+        q.wait();
+        q.set_kick(0);
+        q.wait_quiet();
+        q.take_kicks();
+        // A is unblocked here.
+        poker.join().unwrap();
+        assert_eq!(q.take_kicks(), 0, "a kick landed after A was unblocked");
+    });
+}
+
 /// `enable` racing a sender: the signal is either refused (the sender takes the original
 /// action) or queued, never half of each.
 #[test]

@@ -6,7 +6,7 @@
 mod common;
 use common::*;
 use crossbeam_channel::bounded;
-use sigchan::{Signal, SIGUSR1, SIGUSR2};
+use sigchan::{Signal, SIGUSR1};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 
 /// The tid of sigchan's thread (named `sigchan`).
@@ -160,6 +160,11 @@ fn in_init_mode_a_handler_installed_over_sigchans_that_does_not_chain_gets_every
 /// Go's TestAtomicStop in init mode: a taken SIGINT whose channel `stop` removed is given
 /// back to the kernel and kills (its default action), or is in the stopping channel.
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user builds a guest signal frame in two steps and can enter a handler a \
+              concurrent sigaction just replaced (docs/TESTING.md, qemu): runs natively"
+)]
 fn in_init_mode_stop_racing_kill_delivers_or_takes_the_default_action() {
     let (done, defaults) = stop_racing_kill_in_init_mode(200);
     assert_eq!(done, 200);
@@ -169,8 +174,12 @@ fn in_init_mode_stop_racing_kill_delivers_or_takes_the_default_action() {
 /// A poke in flight when the signal it kicks with is unblocked again would meet that
 /// signal's default action: the signal thread waits pokes out first.
 #[test]
+#[cfg_attr(
+    sigchan_qemu,
+    ignore = "qemu-user builds a guest signal frame in two steps and can enter a handler a \
+              concurrent sigaction just replaced (docs/TESTING.md, qemu): runs natively"
+)]
 fn in_init_mode_the_kick_signal_leaving_under_pokes_never_kills() {
     let pokes = taken::kick_signal_leaving_under_pokes(300);
     assert!(pokes > 0);
-    let _ = SIGUSR2;
 }

@@ -40,7 +40,11 @@
 //!    (`RECEIVING`); a second wake happens only while a `wait_quiet` caller is registered.
 //!    A handler running on the receiver's own thread (init mode: it interrupted the
 //!    receiver's `FUTEX_WAIT`) ends `RECEIVING` without the wake: the interrupted wait
-//!    restarts, finds the word changed and returns.
+//!    restarts, finds the word changed and returns. So does the receiver's own sleep when it
+//!    takes a signal itself (`wait_with`): it is a sender on the receiver's thread. While the
+//!    receiver sleeps in `rt_sigtimedwait` rather than on the futex, the wake is a kick
+//!    (`super::receiver::kick`); `poke` counts itself in `delivering` as a sender does, so a
+//!    `wait_quiet` sees out every kick in flight.
 //! 5. A sender publishes its record (or its `lost` count and bit) before its `fetch_or` on
 //!    `pending`; the receiver takes `pending` before it drains `ring` and takes `lost`. The take that
 //!    clears the bit reads from that `fetch_or` (or a later RMW), so the drain after it sees
@@ -199,6 +203,12 @@ pub(crate) struct Queue<const CAP: usize> {
     delivering: AtomicU32,
     quiet: Futex,
     ring: Ring<CAP>,
+    /// The models' stand-in for `super::receiver::KICK` (the signal a sleeping receiver is
+    /// kicked with, 0: none) and for the kicks that landed on the receiver's thread.
+    #[cfg(loom)]
+    kick: AtomicU64,
+    #[cfg(loom)]
+    kicked: AtomicU64,
 }
 
 impl<const CAP: usize> Queue<CAP> {
@@ -216,6 +226,10 @@ impl<const CAP: usize> Queue<CAP> {
                 state: Futex::new(IDLE),
                 delivering: AtomicU32::new(0),
                 quiet: Futex::new(0),
+                #[cfg(loom)]
+                kick: AtomicU64::new(0),
+                #[cfg(loom)]
+                kicked: AtomicU64::new(0),
                 ring: Ring::new(),
             }
         }
@@ -362,10 +376,27 @@ impl<const CAP: usize> Queue<CAP> {
         }
     }
 
-    /// The models' receiver always sleeps on the futex.
+    /// The models' receiver always sleeps on the futex; a kick, read as the real one is
+    /// (after ending `RECEIVING`), lands in `kicked`.
     #[cfg(loom)]
     fn wake_receiver(&self) {
+        let kick = self.kick.load(SeqCst);
+        if kick != 0 {
+            self.kicked.fetch_or(kick, SeqCst);
+        }
         self.state.wake_one();
+    }
+
+    /// Models `receiver::set_kick`: the signal the receiver's next sleep is kicked with.
+    #[cfg(loom)]
+    pub(crate) fn set_kick(&self, bits: u64) {
+        self.kick.store(bits, SeqCst);
+    }
+
+    /// Models the receiver taking the kicks pending on its thread.
+    #[cfg(loom)]
+    pub(crate) fn take_kicks(&self) -> u64 {
+        self.kicked.swap(0, SeqCst)
     }
 
     /// Makes the receiver run one more cycle even if nothing is pending (mask changes and
