@@ -5,7 +5,9 @@
 //! - memory: the init's resident set (VmRSS) with its child running;
 //! - forwarding latency: `kill(init, SIGUSR1)` until the child's handler runs (the child
 //!   stamps CLOCK_MONOTONIC in its handler), 2,000 rounds one after the other, everything
-//!   pinned to one CPU with a pause between rounds so each starts with every thread asleep;
+//!   pinned to one CPU with a pause between rounds so each starts with every thread asleep,
+//!   every init running at once and visited in turn round by round (this VM drifts over
+//!   minutes: each init meets the same machine);
 //! - a burst: 2,000 SIGUSR1 sent back to back, and how many times the child's handler ran
 //!   (standard signals merge in the kernel; an init should not merge more);
 //! - reaping, as PID 1 of a new PID namespace (root only): the init's CPU time (every thread,
@@ -122,6 +124,67 @@ fn start_as_pid_1(init: &Init, child: &[&str]) -> Running {
         .arg("--")
         .args(child);
     Running::spawn(cmd, Output::Stdout)
+}
+
+/// Forwarding latency, `kill(init, SIGUSR1)` until the child's handler runs, `rounds` rounds
+/// per init on one CPU: every init runs at once with its probe child, and each round visits
+/// them in turn. Returns each init's latencies (ns), sorted.
+fn latency_interleaved(inits: &[Init], probe: &str, rounds: usize) -> Vec<Vec<u64>> {
+    pin_to_cpu_0(true);
+    let mut runs: Vec<Running> = inits
+        .iter()
+        .map(|init| {
+            let mut run = start(init, &[probe, "--stamp", "--exit-on", "SIGTERM"]);
+            run.expect_line("ready", HANG);
+            run
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut lat: Vec<Vec<u64>> = vec![Vec::with_capacity(rounds); runs.len()];
+    for _ in 0..rounds {
+        for (run, l) in runs.iter_mut().zip(&mut lat) {
+            let t0 = monotonic_ns();
+            // SAFETY: kill our own child.
+            unsafe { libc::kill(run.pid(), libc::SIGUSR1) };
+            let line = run.expect_line("got SIGUSR1 from", HANG);
+            let at: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
+            l.push(at.saturating_sub(t0));
+            // Each round starts with every thread asleep.
+            std::thread::sleep(Duration::from_micros(50));
+        }
+    }
+    for run in &mut runs {
+        // SAFETY: kill our own child.
+        unsafe { libc::kill(run.pid(), libc::SIGTERM) };
+        let _ = run.wait(HANG);
+    }
+    pin_to_cpu_0(false);
+    for l in &mut lat {
+        l.sort_unstable();
+    }
+    lat
+}
+
+/// CPU (ms, every thread) `init` spends as PID 1 of a new PID namespace while `orphans`
+/// orphans are re-parented to it and reaped.
+fn reap_ms(init: &Init, probe: &str, orphans: usize) -> f64 {
+    let n = orphans.to_string();
+    let mut run = start_as_pid_1(init, &[probe, "--orphans", &n, "--exit-on", "SIGUSR1"]);
+    let pid1 = first_child(run.pid());
+    let cpu0 = cpu_ns(pid1);
+    run.expect_line(&format!("orphans {n}"), HANG);
+    // The orphans sleep 50 ms; wait until only the probe is left.
+    let start = Instant::now();
+    while children_count(pid1) > 1 || !common::zombies_of(pid1).is_empty() {
+        assert!(start.elapsed() < HANG, "{}: orphans not reaped", init.label);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let ms = (cpu_ns(pid1) - cpu0) as f64 / 1e6;
+    let probe_pid = first_child(pid1);
+    // SAFETY: kill the probe (in our namespace view) to end the run.
+    unsafe { libc::kill(probe_pid, libc::SIGUSR1) };
+    let _ = run.wait(HANG);
+    ms
 }
 
 fn percentile(sorted: &[u64], p: f64) -> f64 {
@@ -279,28 +342,6 @@ fn main() {
         }
         let _ = run.wait(HANG);
 
-        // Latency: kill(init) -> the child's handler, one round at a time, on one CPU.
-        pin_to_cpu_0(true);
-        let mut run = start(init, &[&probe, "--stamp", "--exit-on", "SIGTERM"]);
-        run.expect_line("ready", HANG);
-        std::thread::sleep(Duration::from_millis(300));
-        let mut lat: Vec<u64> = Vec::with_capacity(rounds);
-        for _ in 0..rounds {
-            let t0 = monotonic_ns();
-            // SAFETY: kill our own child.
-            unsafe { libc::kill(run.pid(), libc::SIGUSR1) };
-            let line = run.expect_line("got SIGUSR1 from", HANG);
-            let at: u64 = line.rsplit(' ').next().unwrap().parse().unwrap();
-            lat.push(at.saturating_sub(t0));
-            // Each round starts with every thread asleep.
-            std::thread::sleep(Duration::from_micros(50));
-        }
-        lat.sort_unstable();
-        // SAFETY: kill our own child.
-        unsafe { libc::kill(run.pid(), libc::SIGTERM) };
-        let _ = run.wait(HANG);
-        pin_to_cpu_0(false);
-
         // Burst, on every CPU: back to back; then count what the child's handler saw.
         let mut run = start(init, &[&probe, "--exit-on", "SIGTERM"]);
         run.expect_line("ready", HANG);
@@ -327,7 +368,7 @@ fn main() {
         let _ = run.wait(HANG);
 
         // As PID 1: the child's pid, and the CPU to reap the orphans.
-        let (mut reap_ms, mut child_pid) = (None, None);
+        let mut child_pid = None;
         if root {
             let mut run = start_as_pid_1(init, &["sh", "-c", "echo pid=$$"]);
             let line = run.expect_line("pid=", HANG);
@@ -336,36 +377,43 @@ fn main() {
                 .strip_prefix("pid=")
                 .and_then(|p| p.parse().ok());
             let _ = run.wait(HANG);
-
-            let n = orphans.to_string();
-            let mut run = start_as_pid_1(init, &[&probe, "--orphans", &n, "--exit-on", "SIGUSR1"]);
-            let pid1 = first_child(run.pid());
-            let cpu0 = cpu_ns(pid1);
-            run.expect_line(&format!("orphans {n}"), HANG);
-            // The orphans sleep 50 ms; wait until only the probe is left.
-            let start = Instant::now();
-            while children_count(pid1) > 1 || !common::zombies_of(pid1).is_empty() {
-                assert!(start.elapsed() < HANG, "{}: orphans not reaped", init.label);
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            reap_ms = Some((cpu_ns(pid1) - cpu0) as f64 / 1e6);
-            let probe_pid = first_child(pid1);
-            // SAFETY: kill the probe (in our namespace view) to end the run.
-            unsafe { libc::kill(probe_pid, libc::SIGUSR1) };
-            let _ = run.wait(HANG);
         }
         rows.push(Row {
             label: init.label,
             wakeups,
             threads,
             rss,
-            p50: percentile(&lat, 0.5),
-            p99: percentile(&lat, 0.99),
+            p50: 0.0,
+            p99: 0.0,
             burst_seen,
-            reap_ms,
+            reap_ms: None,
             child_pid,
             size: std::fs::metadata(&init.program).map_or(0, |m| m.len()),
         });
+    }
+
+    // Latency and reaping drift with this VM over minutes: every init is measured in turn,
+    // round by round (latency) and repetition by repetition (reaping), so each meets the
+    // same machine.
+    for (row, lat) in rows
+        .iter_mut()
+        .zip(latency_interleaved(&inits, &probe, rounds))
+    {
+        row.p50 = percentile(&lat, 0.5);
+        row.p99 = percentile(&lat, 0.99);
+    }
+    if root {
+        let reps = if quick { 1 } else { 3 };
+        let mut reaps: Vec<Vec<f64>> = vec![Vec::new(); inits.len()];
+        for _ in 0..reps {
+            for (init, r) in inits.iter().zip(&mut reaps) {
+                r.push(reap_ms(init, &probe, orphans));
+            }
+        }
+        for (row, mut r) in rows.iter_mut().zip(reaps) {
+            r.sort_by(f64::total_cmp);
+            row.reap_ms = Some(r[r.len() / 2]);
+        }
     }
 
     // The floors under two columns: std's own memory, a handler's own cost.
@@ -409,8 +457,10 @@ fn main() {
         })
         .unwrap_or_default();
     out.push_str(&format!(
-        "\n{rounds} forwarding rounds each, one at a time, the sender, the init and its child on one CPU; \
-         the burst and the reaping on every CPU. {} on {} CPUs ({cpu}), kernel {}{}.\n",
+        "\n{rounds} forwarding rounds each, one at a time, the sender, the init and its child on one CPU, \
+         the inits visited in turn round by round; the burst and the reaping on every CPU, \
+         reaping the median of {} runs per init taken in turn. {} on {} CPUs ({cpu}), kernel {}{}.\n",
+        if quick { 1 } else { 3 },
         if quick { "quick run" } else { "full run" },
         cpus,
         std::fs::read_to_string("/proc/sys/kernel/osrelease")
