@@ -188,22 +188,19 @@ def analysis(p50, c):
     """The two explanations the issue asks for, with this run's figures."""
     cpu = lambda v, t: next((ns for n, w, ns in c[v]["threads"] if n == t), 0) / 1000
     init, ref, chan = p50["sigchan-init"], p50["two-wake-reference"], p50.get("sigwaitinfo-channel")
-    text = f"""**Init mode** takes the two-wake path: every other thread blocks the signal, so the kernel
-wakes the signal thread, which runs the handler and then, on the same thread, delivers into
-the channel and wakes the receiver. It is {init / ref:.2f}x the two-wake reference here
-({init:.2f} against {ref:.2f} us). Where the difference goes, from the CPU per signal by thread:
-the signal thread spends {cpu('sigchan-init', 'sigchan'):.2f} us per signal (handler, drain, registry, channel send)
-where the reference's handler thread spends {cpu('two-wake-reference', 'main'):.2f} us; the receiving thread spends
-{cpu('sigchan-init', 'receiver'):.2f} us in crossbeam's `recv` (it spins and yields before it parks) where the reference's
-spends {cpu('two-wake-reference', 'receiver'):.2f} us in one `FUTEX_WAIT`: the channel is the difference, and a channel is
-what the API delivers into. sigchan's own share, the signal thread, is
-{cpu('sigchan-init', 'sigchan') / cpu('two-wake-reference', 'main'):.2f}x the reference's handler thread; the receiving side is crossbeam's, and a thread
-that only forwards `sigwaitinfo` into the same channel pays it too (its receiver:
-{cpu('sigwaitinfo-channel', 'receiver') if 'sigwaitinfo-channel' in c else 0:.2f} us)."""
+    text = f"""**Init mode** takes the two-wake path without a handler: every other thread blocks the
+signal, so only the signal thread can take it, and it takes it with `rt_sigtimedwait` (no
+signal frame, no `rt_sigreturn`), then, on the same thread, delivers into the channel and
+wakes the receiver. It is {init / ref:.2f}x the two-wake reference here ({init:.2f} against
+{ref:.2f} us). From the CPU per signal by thread: the signal thread spends
+{cpu('sigchan-init', 'sigchan'):.2f} us per signal (taking the signal, drain, registry, channel send)
+where the reference's handler thread spends {cpu('two-wake-reference', 'main'):.2f} us (a frame and a futex wake);
+the receiving thread spends {cpu('sigchan-init', 'receiver'):.2f} us in crossbeam's `recv` (it spins and yields
+before it parks) where the reference's spends {cpu('two-wake-reference', 'receiver'):.2f} us in one `FUTEX_WAIT`."""
     if chan:
-        text += f""" The handler itself is the other large cost of every handler-based row: a
-thread in `sigwaitinfo` forwarding into the same crossbeam channel takes two wake-ups too but
-no signal frame and no `rt_sigreturn`, and measures {chan:.2f} us."""
+        text += f""" A thread in `sigwaitinfo` forwarding into the same crossbeam channel, the
+same two wake-ups without sigchan's bookkeeping, measures {chan:.2f} us (its waiter
+{cpu('sigwaitinfo-channel', 'waiter'):.2f} us, its receiver {cpu('sigwaitinfo-channel', 'receiver'):.2f} us per signal)."""
     dflt, tok = p50["sigchan-default"], p50["tokio-signal"]
     go = p50.get("go-os-signal")
     text += f"""
@@ -216,7 +213,9 @@ channel (crossbeam's send takes locks the interrupted thread may hold: not
 async-signal-safe), so it wakes the signal thread, which wakes the receiver. tokio needs two
 (its handler on the main thread writes a pipe; the runtime thread wakes and runs the task);
 Go's os/signal takes {c['go-os-signal']['wakes_per_signal']:.0f} here.""" if go else ""
-    text += f""" That third wake-up is the whole gap between the modes
+    text += f""" Per signal, the handler's thread spends {cpu('sigchan-default', 'main'):.2f} us (tokio's
+{cpu('tokio-signal', 'main'):.2f} us) and sigchan's thread {cpu('sigchan-default', 'sigchan'):.2f} us, the part tokio does not pay.
+That third wake-up is the whole gap between the modes
 ({dflt - init:.2f} us) and leaves default mode at {dflt / tok:.2f}x tokio's median here while it runs
 {c['sigchan-default']['back_to_back_per_s'] / c['tokio-signal']['back_to_back_per_s']:.2f}x tokio's round trips per second back to back with
 {c['sigchan-default']['cpu_ns_per_signal'] / c['tokio-signal']['cpu_ns_per_signal']:.2f}x its CPU per signal. A program that wants the two-wake path calls

@@ -26,11 +26,6 @@ fn wchan(tid: i32) -> String {
 }
 
 #[test]
-#[cfg_attr(
-    sigchan_qemu,
-    ignore = "under qemu-user /proc shows the emulator's host threads, not the guest's masks \
-              and sleeps: runs natively on x86_64, i686 and x86_64 musl"
-)]
 fn in_init_mode_the_signal_thread_takes_what_it_receives_in_sigtimedwait() {
     isolated(|| {
         sigchan::init().unwrap();
@@ -63,11 +58,6 @@ fn in_init_mode_the_signal_thread_takes_what_it_receives_in_sigtimedwait() {
 }
 
 #[test]
-#[cfg_attr(
-    sigchan_qemu,
-    ignore = "under qemu-user /proc shows the emulator's host threads, not the guest's masks: \
-              runs natively on x86_64, i686 and x86_64 musl"
-)]
 fn in_default_mode_the_signal_thread_leaves_signals_to_the_handler() {
     isolated(|| {
         let (tx, rx) = bounded::<Signal>(4);
@@ -160,11 +150,6 @@ fn in_init_mode_a_handler_installed_over_sigchans_that_does_not_chain_gets_every
 /// Go's TestAtomicStop in init mode: a taken SIGINT whose channel `stop` removed is given
 /// back to the kernel and kills (its default action), or is in the stopping channel.
 #[test]
-#[cfg_attr(
-    sigchan_qemu,
-    ignore = "qemu-user builds a guest signal frame in two steps and can enter a handler a \
-              concurrent sigaction just replaced (docs/TESTING.md, qemu): runs natively"
-)]
 fn in_init_mode_stop_racing_kill_delivers_or_takes_the_default_action() {
     let (done, defaults) = stop_racing_kill_in_init_mode(200);
     assert_eq!(done, 200);
@@ -174,11 +159,6 @@ fn in_init_mode_stop_racing_kill_delivers_or_takes_the_default_action() {
 /// A poke in flight when the signal it kicks with is unblocked again would meet that
 /// signal's default action: the signal thread waits pokes out first.
 #[test]
-#[cfg_attr(
-    sigchan_qemu,
-    ignore = "qemu-user builds a guest signal frame in two steps and can enter a handler a \
-              concurrent sigaction just replaced (docs/TESTING.md, qemu): runs natively"
-)]
 fn in_init_mode_the_kick_signal_leaving_under_pokes_never_kills() {
     let pokes = taken::kick_signal_leaving_under_pokes(300);
     assert!(pokes > 0);
