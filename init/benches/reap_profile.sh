@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Where the CPU of reaping goes, for sigchan-init and the inits it replaces: each init as PID 1
 # of a new PID namespace while 20,000 orphans are re-parented to it and reaped, measured with
-# `perf stat` (task-clock, user and system time of every thread of the init), the inits taken
+# `perf stat` (task-clock and user time of every thread of the init), the inits taken
 # in turn, 4 rounds; then `perf record` of sigchan-init alone, its top symbols. As root, with
 # `perf` (Debian: linux-perf). Writes init/benches/reap-profile.txt.
 #   bash init/benches/reap_profile.sh
@@ -27,7 +27,7 @@ init_pid() {
     echo "$pid"
 }
 
-# One init reaping: prints "task-clock-ms user-ms sys-ms".
+# One init reaping: prints "task-clock-ms user-ms" (the rest of task-clock is the kernel's).
 reap() {
     local name=$1; shift
     unshare --pid --fork --kill-child "$@" -- "$probe" --orphans "$orphans" --exit-on SIGUSR1 \
@@ -35,9 +35,8 @@ reap() {
     local pid
     pid=$(init_pid "$name")
     # The orphans sleep 50 ms each and are all reaped within a few seconds.
-    perf stat -x, -e task-clock,user_time,system_time -p "$pid" -- sleep 6 2>&1 >/dev/null \
-        | awk -F, '/task-clock/ {t=$1} /user_time/ {u=$1/1e6} /system_time/ {s=$1/1e6}
-                   END {printf "%.1f %.1f %.1f\n", t, u, s}'
+    perf stat -x, -e task-clock,user_time -p "$pid" -- sleep 6 2>&1 >/dev/null \
+        | awk -F, '/task-clock/ {t=$1} /user_time/ {u=$1/1e6} END {printf "%.1f %.1f\n", t, u}'
     pkill -USR1 -x probe || true
     wait
 }
@@ -45,7 +44,7 @@ reap() {
 inits=("sigchan-init:$sc -s" "tini-static:/usr/bin/tini-static -s" "tini:/usr/bin/tini -s"
        "dumb-init:/usr/bin/dumb-init" "catatonit:/usr/bin/catatonit")
 {
-    echo "# CPU to reap $orphans orphans as PID 1 (ms): task-clock, user, system; 4 rounds, inits in turn"
+    echo "# CPU to reap $orphans orphans as PID 1 (ms): task-clock, of which user; 4 rounds, inits in turn"
     echo "# $(git describe --always --dirty --abbrev=7), $(uname -r), $(nproc) CPUs"
     for round in 1 2 3 4; do
         for entry in "${inits[@]}"; do
