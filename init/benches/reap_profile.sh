@@ -2,7 +2,9 @@
 # Where the CPU of reaping goes, for sigchan-init and the inits it replaces: each init as PID 1
 # of a new PID namespace while 20,000 orphans are re-parented to it and reaped, measured with
 # `perf stat` (task-clock and user time of every thread of the init), the inits taken
-# in turn, 4 rounds; then `perf record` of sigchan-init alone, its top symbols. As root, with
+# in turn, 4 rounds, sigchan-init also as built with `--cfg sigchan_unchecked_take` (no
+# `rt_sigaction` query before each signal its thread takes: `sigchan-unchk`, a measurement
+# build, never shipped); then `perf record` of sigchan-init alone, its top symbols. As root, with
 # `perf` (Debian: linux-perf). Writes init/benches/reap-profile.txt.
 #   bash init/benches/reap_profile.sh
 set -euo pipefail
@@ -10,8 +12,13 @@ cd "$(dirname "$0")/../.."
 [ "$(id -u)" = 0 ] || { echo "reap_profile.sh: run as root (PID namespaces)"; exit 1; }
 command -v perf >/dev/null || { echo "reap_profile.sh: needs perf (apt-get install linux-perf)"; exit 1; }
 cargo build --quiet --profile dist -p sigchan-init --target x86_64-unknown-linux-musl
+# The same without the disposition query before each frameless take (what it costs).
+RUSTFLAGS="--cfg sigchan_unchecked_take" cargo build --quiet --profile dist -p sigchan-init \
+    --target x86_64-unknown-linux-musl --target-dir target/unchecked-take
+cp target/unchecked-take/x86_64-unknown-linux-musl/dist/sigchan-init target/unchecked-take/sigchan-unchk
 cargo build --quiet --release -p sigchan-init --example probe
 sc=target/x86_64-unknown-linux-musl/dist/sigchan-init
+unchecked=target/unchecked-take/sigchan-unchk
 probe=target/release/examples/probe
 out=init/benches/reap-profile.txt
 orphans=20000
@@ -41,7 +48,8 @@ reap() {
     wait
 }
 
-inits=("sigchan-init:$sc -s" "tini-static:/usr/bin/tini-static -s" "tini:/usr/bin/tini -s"
+inits=("sigchan-init:$sc -s" "sigchan-unchk:$unchecked -s"
+       "tini-static:/usr/bin/tini-static -s" "tini:/usr/bin/tini -s"
        "dumb-init:/usr/bin/dumb-init" "catatonit:/usr/bin/catatonit")
 {
     echo "# CPU to reap $orphans orphans as PID 1 (ms): task-clock, of which user; 4 rounds, inits in turn"
