@@ -48,12 +48,14 @@ reap() {
     wait
 }
 
+# Before `tee` truncates the output (a tracked file): the commit measured.
+commit=$(git describe --always --dirty --abbrev=7)
 inits=("sigchan-init:$sc -s" "sigchan-unchk:$unchecked -s"
        "tini-static:/usr/bin/tini-static -s" "tini:/usr/bin/tini -s"
        "dumb-init:/usr/bin/dumb-init" "catatonit:/usr/bin/catatonit")
 {
     echo "# CPU to reap $orphans orphans as PID 1 (ms): task-clock, of which user; 4 rounds, inits in turn"
-    echo "# $(git describe --always --dirty --abbrev=7), $(uname -r), $(nproc) CPUs"
+    echo "# $commit, $(uname -r), $(nproc) CPUs"
     for round in 1 2 3 4; do
         for entry in "${inits[@]}"; do
             name=${entry%%:*}
