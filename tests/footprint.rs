@@ -11,17 +11,6 @@ use std::time::Duration;
 /// stack pages, the registry and the channels. Measured at about 150 KiB here.
 const RSS_BOUND_KIB: u64 = 512;
 
-fn signal_thread_tid() -> i32 {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| {
-            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "sigchan")
-        })
-        .map(|e| e.file_name().to_string_lossy().parse().unwrap())
-        .expect("a sigchan thread")
-}
-
 /// utime + stime of one thread, in clock ticks, and its state letter.
 fn cpu_ticks(tid: i32) -> (u64, char) {
     let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap();
@@ -70,8 +59,7 @@ fn the_signal_thread_uses_no_cpu_while_idle() {
             after - before
         );
         assert_eq!(state, 'S', "the idle signal thread should be asleep");
-        let wchan =
-            std::fs::read_to_string(format!("/proc/self/task/{tid}/wchan")).unwrap_or_default();
+        let wchan = wchan(tid);
         // In init mode it takes its signals itself (no handler frame): asleep in
         // rt_sigtimedwait, which no timer ends.
         assert!(

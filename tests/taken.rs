@@ -5,25 +5,9 @@
 
 mod common;
 use common::*;
-use crossbeam_channel::bounded;
+use crossbeam_channel::{bounded, Receiver, Sender};
 use sigchan::{Signal, SIGUSR1};
 use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
-
-/// The tid of sigchan's thread (named `sigchan`).
-fn signal_thread_tid() -> i32 {
-    std::fs::read_dir("/proc/self/task")
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .find(|e| {
-            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "sigchan")
-        })
-        .map(|e| e.file_name().to_string_lossy().parse().unwrap())
-        .expect("a sigchan thread")
-}
-
-fn wchan(tid: i32) -> String {
-    std::fs::read_to_string(format!("/proc/self/task/{tid}/wchan")).unwrap_or_default()
-}
 
 #[test]
 fn in_init_mode_the_signal_thread_takes_what_it_receives_in_sigtimedwait() {
@@ -106,16 +90,23 @@ fn install_counting(sig: Signal, chain: bool) {
     }
 }
 
+/// In init mode, a channel of USR1, then `counting` installed over sigchan's handler
+/// (chaining to it or not), as a library started after sigchan would.
+fn usr1_then_counting_over_it(chain: bool) -> (Sender<Signal>, Receiver<Signal>) {
+    sigchan::init().unwrap();
+    let (tx, rx) = bounded::<Signal>(4);
+    sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+    install_counting(SIGUSR1, chain);
+    (tx, rx)
+}
+
 /// Another library's handler installed over sigchan's after `init` (tokio, signal-hook):
 /// the signal thread must not take its signal from it. One that chains back reaches
 /// sigchan's subscribers as before.
 #[test]
 fn in_init_mode_a_chaining_handler_installed_over_sigchans_runs_and_chains() {
     isolated(|| {
-        sigchan::init().unwrap();
-        let (tx, rx) = bounded::<Signal>(4);
-        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
-        install_counting(SIGUSR1, true);
+        let (_tx, rx) = usr1_then_counting_over_it(true);
         for n in 1..=3 {
             raise_process(SIGUSR1);
             assert_eq!(
@@ -130,10 +121,7 @@ fn in_init_mode_a_chaining_handler_installed_over_sigchans_runs_and_chains() {
 #[test]
 fn in_init_mode_a_handler_installed_over_sigchans_that_does_not_chain_gets_every_arrival() {
     isolated(|| {
-        sigchan::init().unwrap();
-        let (tx, rx) = bounded::<Signal>(4);
-        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
-        install_counting(SIGUSR1, false);
+        let (_tx, rx) = usr1_then_counting_over_it(false);
         for n in 1..=3 {
             raise_process(SIGUSR1);
             wait_until(&format!("USR1 #{n} in the newer handler"), || {

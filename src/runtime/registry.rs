@@ -134,7 +134,7 @@ impl Registry {
         let entry = handler::entry_address();
         let foreign = self.foreign(sig)?;
         match foreign {
-            Some(f) if self.installed[i] == Some(entry) && is_function(f.handler) => {}
+            Some(f) if self.installed[i] == Some(entry) && sys::is_function(f.handler) => {}
             other => {
                 if let Some(f) = other.filter(|f| f.handler != entry) {
                     original::save(sig.as_raw(), &f);
@@ -387,7 +387,7 @@ impl Registry {
         let entry = handler::entry_address();
         (1..N)
             .filter(|&i| self.installed[i] == Some(entry))
-            .filter(|&i| !is_function(original::handler(i as i32)))
+            .filter(|&i| !original::chains(i as i32))
             .fold(0, |m, i| m | 1u64 << (i - 1))
     }
 
@@ -425,10 +425,6 @@ impl Registry {
             self.forward_owner[sig.as_raw() as usize] = 0;
         }
     }
-}
-
-fn is_function(handler: usize) -> bool {
-    handler != sys::SIG_DFL && handler != SIG_IGN
 }
 
 /// Waits until no signal that raced the removal can still reach the stopping channels, then

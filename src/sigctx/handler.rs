@@ -89,7 +89,7 @@ pub(crate) fn take(sig: c_int, info: &mut siginfo_t) -> Taken {
     // query, to show what it costs (`init/benches/reap_profile.sh`).
     #[cfg(sigchan_unchecked_take)]
     let ours = true;
-    if !ours || is_function(original::handler(sig)) {
+    if !ours || original::chains(sig) {
         redeliver(sig, info);
         return Taken::Redelivered;
     }
@@ -107,10 +107,6 @@ pub(crate) fn redeliver(sig: c_int, info: &siginfo_t) {
     let _ = unsafe { sys::tgsigqueueinfo(sys::getpid(), sys::gettid(), sig, info) };
     let _ = sys::mask_unblock(bit);
     let _ = sys::mask_block(bit);
-}
-
-fn is_function(handler: usize) -> bool {
-    handler != SIG_DFL && handler != SIG_IGN
 }
 
 fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) {
@@ -214,7 +210,7 @@ fn poll(slots: u64, bit: u64, rec: &Record) -> bool {
 /// Calls the pre-sigchan handler if it is a function; returns whether it was one.
 fn call_original_function(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) -> bool {
     let h = original::handler(sig);
-    if h == SIG_DFL || h == SIG_IGN || h == entry_address() {
+    if !sys::is_function(h) || h == entry_address() {
         return false;
     }
     if original::flags(sig) & libc::SA_SIGINFO as u64 != 0 {
@@ -248,7 +244,7 @@ fn original_action(sig: c_int, info: *mut siginfo_t, frame: Frame) {
             }
         }
         Frame::Taken => {
-            if is_function(original::handler(sig)) && !info.is_null() {
+            if original::chains(sig) && !info.is_null() {
                 // SAFETY: `take` passes the live siginfo the signal thread took.
                 redeliver(sig, unsafe { &*info });
                 return;
@@ -276,7 +272,7 @@ fn called_by_a_newer_handler(sig: c_int) -> bool {
         return false;
     };
     let h = current.handler;
-    h != SIG_DFL && h != SIG_IGN && h != entry_address() && h != original::handler(sig)
+    sys::is_function(h) && h != entry_address() && h != original::handler(sig)
 }
 
 /// A kernel-generated SEGV/BUS/FPE/ILL/TRAP/SYS: the previous handler (Rust's stack-overflow

@@ -49,6 +49,12 @@ pub(crate) fn handler(sig: i32) -> usize {
         .map_or(crate::sys::SIG_DFL, |h| h.load(Acquire))
 }
 
+/// Whether the saved action of `sig` is a handler function, which sigchan chains to.
+/// Async-signal-safe, as `handler`.
+pub(crate) fn chains(sig: i32) -> bool {
+    crate::sys::is_function(handler(sig))
+}
+
 /// The saved flags of `sig`; read after `handler`. Async-signal-safe, as `handler`.
 pub(crate) fn flags(sig: i32) -> u64 {
     FLAGS.get(sig as usize).map_or(0, |f| f.load(Relaxed))

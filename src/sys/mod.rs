@@ -87,6 +87,11 @@ pub const HANDLER_FLAGS: u64 =
 pub const SIG_DFL: usize = 0;
 pub const SIG_IGN: usize = 1;
 
+/// Whether a handler value is a function (neither `SIG_DFL` nor `SIG_IGN`).
+pub const fn is_function(handler: usize) -> bool {
+    handler != SIG_DFL && handler != SIG_IGN
+}
+
 /// A disposition as the kernel's `struct sigaction` holds it, in fixed-width fields whatever
 /// the architecture (`layout::RawSigaction` is the kernel's own layout, converted at the
 /// system call): not the C library's, whose mask is 128 bytes and whose field order differs.

@@ -586,6 +586,24 @@ pub fn thread_names() -> Vec<String> {
         .collect()
 }
 
+/// The tid of sigchan's thread (named `sigchan`) in this process.
+pub fn signal_thread_tid() -> i32 {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| {
+            std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "sigchan")
+        })
+        .map(|e| e.file_name().to_string_lossy().parse().unwrap())
+        .expect("a sigchan thread")
+}
+
+/// Where thread `tid` of this process sleeps in the kernel (`/proc`'s `wchan`; empty if
+/// unreadable).
+pub fn wchan(tid: i32) -> String {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/wchan")).unwrap_or_default()
+}
+
 pub fn bit(sig: sigchan::Signal) -> u64 {
     1u64 << (sig.as_raw() - 1)
 }
