@@ -151,3 +151,23 @@ fn in_init_mode_the_kick_signal_leaving_under_pokes_never_kills() {
     let pokes = taken::kick_signal_leaving_under_pokes(300);
     assert!(pokes > 0);
 }
+
+/// A sigchan call returns after a full cycle of the signal thread (its handshake): a signal
+/// sent before the call has been taken and delivered by then, as when a handler took it.
+/// (The call's kick is queued to the thread itself, so the kernel hands it out before the
+/// process-wide signal; the thread takes what else is pending before it answers.)
+#[test]
+fn in_init_mode_a_signal_sent_before_a_call_is_delivered_when_it_returns() {
+    isolated(|| {
+        sigchan::init().unwrap();
+        let (tx, rx) = bounded::<Signal>(1);
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        let (other, _other_rx) = bounded::<Signal>(1);
+        for round in 0..200 {
+            raise_process(SIGUSR1);
+            sigchan::notify(&other, &[sigchan::SIGUSR2]).unwrap();
+            assert_eq!(rx.try_recv(), Ok(SIGUSR1), "round {round}");
+            sigchan::stop(&other);
+        }
+    });
+}

@@ -193,7 +193,8 @@ fn run(dispatch: Dispatch) -> ! {
         };
         // A panic here is a sigchan bug (user code is contained in `Deferred`); the thread
         // still lives on, or every later call would hang.
-        let _ = std::panic::catch_unwind(|| cycle_with(dispatch, unblocked, takeable));
+        let synced = ticket > acked;
+        let _ = std::panic::catch_unwind(|| cycle_with(dispatch, unblocked, takeable, synced));
         if ticket > acked {
             let mut c = lock(&CONTROL);
             if c.acknowledged < ticket {
@@ -224,11 +225,18 @@ fn sleep(tid: i32) {
         // EINTR: a handler ran on this thread (a signal it leaves to the kernel); the wait
         // looks at the sigqueue again either way.
         if let Ok(sig) = sys::sigtimedwait(taking, &mut info, true) {
-            if handler::take(sig, &mut info) == Taken::Redelivered {
-                GIVEN_BACK.with(|g| g.set(g.get() | 1 << (sig - 1)));
-            }
+            take(sig, &mut info);
         }
     });
+}
+
+/// `handler::take`, remembering a signal it had to give back to the kernel.
+fn take(sig: i32, info: &mut libc::siginfo_t) -> Taken {
+    let taken = handler::take(sig, info);
+    if taken == Taken::Redelivered {
+        GIVEN_BACK.with(|g| g.set(g.get() | 1 << (sig - 1)));
+    }
+    taken
 }
 
 /// Steps 1 and 2 of a cycle: apply the requested mask, deliver what is pending.
@@ -237,11 +245,12 @@ fn cycle(dispatch: Dispatch) {
         let c = lock(&CONTROL);
         (c.unblocked, c.takeable)
     };
-    cycle_with(dispatch, unblocked, takeable);
+    cycle_with(dispatch, unblocked, takeable, true);
 }
 
-/// `cycle` with the request already read under the control lock.
-fn cycle_with(dispatch: Dispatch, unblocked: u64, takeable: u64) {
+/// `cycle` with the request already read under the control lock. `synced`: a `sync` caller
+/// waits for this cycle, which must then deliver every signal sent before its call too.
+fn cycle_with(dispatch: Dispatch, unblocked: u64, takeable: u64, synced: bool) {
     let applied = APPLIED.with(Cell::get);
     if applied.is_some_and(|(u, t, _)| (u, t) != (unblocked, takeable)) {
         // A new request: what another handler held may be sigchan's again.
@@ -252,11 +261,30 @@ fn cycle_with(dispatch: Dispatch, unblocked: u64, takeable: u64) {
         apply_mask(unblocked, takeable & !given_back);
         APPLIED.with(|a| a.set(Some((unblocked, takeable, given_back))));
     }
+    if synced {
+        take_pending();
+    }
     // Records and lost counts ride on the pending bits (queue invariant 5): a cycle that
     // takes no bit has nothing to deliver.
     let drained = QUEUE.drain();
     if drained.signals != 0 {
         dispatch(drained);
+    }
+}
+
+/// Takes every signal of `TAKING` already pending. A handler would have run for each as soon
+/// as this thread returned to user space; a taken signal waits for the next
+/// `rt_sigtimedwait`, and the kernel hands out a kick (queued to this thread) before a
+/// signal pending for the whole process.
+fn take_pending() {
+    let taking = TAKING.with(Cell::get);
+    if taking == 0 {
+        return;
+    }
+    // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    while let Ok(sig) = sys::sigtimedwait(taking, &mut info, false) {
+        take(sig, &mut info);
     }
 }
 
