@@ -1,7 +1,9 @@
 //! sigchan in the same process as tokio::signal and signal-hook, registered before and after
 //! it, in both orders: whatever sigchan does on `stop`, `reset`, a dropped receiver or a
-//! dropped `Shutdown`, the other library keeps receiving the signal and the process lives.
-//! Each case runs in a forked child.
+//! dropped `Shutdown`, the other library keeps receiving the signal and the process lives;
+//! in default mode and after `init()` (where sigchan's thread takes the signal without a
+//! handler frame unless the other library's handler must run). Each case runs in a forked
+//! child.
 
 #[path = "../../common/mod.rs"]
 mod common;
@@ -125,8 +127,18 @@ impl Tokio {
     }
 }
 
-fn tokio_case(tokio_first: bool, kind: LetGo) {
+/// `init()` first, or not: after it sigchan's thread takes SIGUSR1 without a handler frame,
+/// and gives it back to the kernel when the other library's handler is installed over
+/// sigchan's.
+fn enter_mode(init: bool) {
+    if init {
+        sigchan::init().unwrap();
+    }
+}
+
+fn tokio_case(tokio_first: bool, kind: LetGo, init: bool) {
     let out = run_in_child(move || {
+        enter_mode(init);
         let (mut tokio, ours) = if tokio_first {
             let t = Tokio::register();
             (t, Sigchan::subscribe(kind))
@@ -151,7 +163,7 @@ fn tokio_case(tokio_first: bool, kind: LetGo) {
     });
     assert!(
         !out.timed_out && out.exit_code() == Some(0),
-        "tokio {} sigchan, {kind:?}: {out:?}",
+        "tokio {} sigchan, {kind:?}, init {init}: {out:?}",
         if tokio_first { "before" } else { "after" }
     );
 }
@@ -159,19 +171,34 @@ fn tokio_case(tokio_first: bool, kind: LetGo) {
 #[test]
 fn tokio_registered_after_sigchan_keeps_receiving() {
     for kind in ALL {
-        tokio_case(false, kind);
+        tokio_case(false, kind, false);
+    }
+}
+
+#[test]
+fn tokio_registered_after_sigchan_keeps_receiving_in_init_mode() {
+    for kind in ALL {
+        tokio_case(false, kind, true);
     }
 }
 
 #[test]
 fn tokio_registered_before_sigchan_keeps_receiving() {
     for kind in ALL {
-        tokio_case(true, kind);
+        tokio_case(true, kind, false);
     }
 }
 
-fn signal_hook_case(hook_first: bool, kind: LetGo) {
+#[test]
+fn tokio_registered_before_sigchan_keeps_receiving_in_init_mode() {
+    for kind in ALL {
+        tokio_case(true, kind, true);
+    }
+}
+
+fn signal_hook_case(hook_first: bool, kind: LetGo, init: bool) {
     let out = run_in_child(move || {
+        enter_mode(init);
         let flag = Arc::new(AtomicBool::new(false));
         let register = || signal_hook::flag::register(libc::SIGUSR1, flag.clone()).unwrap();
         let ours = if hook_first {
@@ -194,7 +221,7 @@ fn signal_hook_case(hook_first: bool, kind: LetGo) {
     });
     assert!(
         !out.timed_out && out.exit_code() == Some(0),
-        "signal-hook {} sigchan, {kind:?}: {out:?}",
+        "signal-hook {} sigchan, {kind:?}, init {init}: {out:?}",
         if hook_first { "before" } else { "after" }
     );
 }
@@ -202,14 +229,28 @@ fn signal_hook_case(hook_first: bool, kind: LetGo) {
 #[test]
 fn signal_hook_registered_after_sigchan_keeps_receiving() {
     for kind in ALL {
-        signal_hook_case(false, kind);
+        signal_hook_case(false, kind, false);
+    }
+}
+
+#[test]
+fn signal_hook_registered_after_sigchan_keeps_receiving_in_init_mode() {
+    for kind in ALL {
+        signal_hook_case(false, kind, true);
     }
 }
 
 #[test]
 fn signal_hook_registered_before_sigchan_keeps_receiving() {
     for kind in ALL {
-        signal_hook_case(true, kind);
+        signal_hook_case(true, kind, false);
+    }
+}
+
+#[test]
+fn signal_hook_registered_before_sigchan_keeps_receiving_in_init_mode() {
+    for kind in ALL {
+        signal_hook_case(true, kind, true);
     }
 }
 
