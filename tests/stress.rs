@@ -69,6 +69,18 @@ fn stop_racing_kill_in_init_mode_thousands_of_times() {
     );
 }
 
+/// The same after `promise_no_other_handlers`: no disposition query before a take, so the
+/// registry's own bookkeeping is all that gives a stopped SIGINT to its default action.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn stop_racing_kill_in_init_mode_after_the_promise_thousands_of_times() {
+    let (done, defaults) =
+        stop_racing_kill_in_init_mode_promised(env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize);
+    eprintln!(
+        "stress: {done} promised init-mode stop/kill rounds, 0 lost, {defaults} took the default action"
+    );
+}
+
 /// The kick's signal unblocked again while pokes fly, many times: never fatal.
 #[test]
 #[ignore = "stress: run with --ignored in release"]

@@ -171,3 +171,56 @@ fn in_init_mode_a_signal_sent_before_a_call_is_delivered_when_it_returns() {
         }
     });
 }
+
+/// After `promise_no_other_handlers` the signal thread no longer asks whose handler is
+/// installed: a handler installed over sigchan's anyway (breaking the promise) does not get
+/// the signals sigchan takes, and sigchan's subscribers do (the documented consequence; with
+/// the query, `counting` would get every one, as in the test above).
+#[test]
+fn after_the_promise_the_signal_thread_takes_without_asking_whose_handler_is_installed() {
+    isolated(|| {
+        sigchan::promise_no_other_handlers();
+        let (_tx, rx) = usr1_then_counting_over_it(false);
+        for n in 1..=3 {
+            raise_process(SIGUSR1);
+            assert_eq!(expect_signal(&rx, &format!("USR1 #{n}")), SIGUSR1);
+        }
+        assert_eq!(COUNTED.load(SeqCst), 0);
+        assert_eq!(sigchan::stats(SIGUSR1).arrivals, 3);
+    });
+}
+
+/// The promise only drops the query: sigchan's own changes still take effect at once on
+/// the signals its thread takes. Ignored, USR1 is dropped; reset, it kills.
+#[test]
+fn after_the_promise_ignore_and_reset_still_take_effect_on_taken_signals() {
+    let out = run_in_child(|| {
+        sigchan::promise_no_other_handlers();
+        sigchan::init().unwrap();
+        let (tx, rx) = bounded::<Signal>(4);
+        sigchan::notify(&tx, &[SIGUSR1]).unwrap();
+        raise_process(SIGUSR1);
+        assert_eq!(expect_signal(&rx, "USR1"), SIGUSR1);
+        sigchan::ignore(&[SIGUSR1]).unwrap();
+        raise_process(SIGUSR1);
+        // A sigchan call waits for a full cycle of the signal thread, which takes what is
+        // pending first: the ignored USR1 is gone by then.
+        sigchan::notify(&tx, &[sigchan::SIGUSR2]).unwrap();
+        assert!(rx.try_recv().is_err(), "an ignored USR1 was delivered");
+        sigchan::reset(&[SIGUSR1]).unwrap();
+        raise_process(SIGUSR1);
+        // Its default action ends the process; reaching the end is a failure.
+        std::thread::sleep(RECV);
+        write_stderr("USR1 did not kill after reset\n");
+    });
+    out.assert_killed_by(libc::SIGUSR1);
+}
+
+/// Go's TestAtomicStop in init mode after the promise: without the query, sigchan's own
+/// bookkeeping gives a SIGINT whose channel `stop` removed to its default action.
+#[test]
+fn after_the_promise_stop_racing_kill_delivers_or_takes_the_default_action() {
+    let (done, defaults) = stop_racing_kill_in_init_mode_promised(200);
+    assert_eq!(done, 200);
+    eprintln!("200 rounds, {defaults} took the default action");
+}

@@ -99,6 +99,12 @@ pub fn run(cfg: &Config, start: &StartSignals) -> i32 {
     };
     log.spawned(&cfg.command[0].to_string_lossy(), pid);
 
+    // This process's signal handling is all sigchan's (std's fault handlers, installed
+    // before, are chained to, never taken): its thread need not ask the kernel whose handler
+    // is installed before each signal it takes. `--cfg sigchan_init_checked` keeps asking,
+    // only so `init/benches/reap_profile.sh` can show what the promise saves.
+    #[cfg(not(sigchan_init_checked))]
+    sigchan::promise_no_other_handlers();
     let tty_signals = [sigchan::SIGTTIN, sigchan::SIGTTOU];
     // Every catchable signal but SIGCHLD (the reaper's), forwarded by sigchan's handler
     // where it lands: no thread of init's wakes up for it. First thing after the spawn:

@@ -17,6 +17,7 @@ use super::{counters, POLLERS, QUEUE};
 use crate::sys::signo::{default_action, is_synchronous, DefaultAction, MAX_SIGNAL};
 use crate::sys::{self, ucontext, KernelSigaction, SIG_DFL, SIG_IGN};
 use libc::{c_int, c_void, siginfo_t};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 
 /// The action sigchan installs: `entry`, returning through sigchan's restorer, with every
 /// signal blocked while it runs.
@@ -63,6 +64,11 @@ pub(crate) extern "C" fn entry(sig: c_int, info: *mut siginfo_t, ctx: *mut c_voi
     unsafe { *errno = saved };
 }
 
+/// Set for good by `crate::promise_no_other_handlers`: nothing but sigchan installs a
+/// handler any more, so `take` need not ask the kernel whose handler is installed. Read
+/// relaxed: a stale `false` only costs one query.
+pub(crate) static NO_OTHER_HANDLERS: AtomicBool = AtomicBool::new(false);
+
 /// What `take` did with a signal the signal thread took.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Taken {
@@ -82,13 +88,11 @@ pub(crate) fn take(sig: c_int, info: &mut siginfo_t) -> Taken {
         return Taken::Kick;
     }
     // A handler installed over sigchan's must still get its signal (and one that chains
-    // back reaches sigchan through it); so must a handler function sigchan chains to.
-    #[cfg(not(sigchan_unchecked_take))]
-    let ours = matches!(sys::sigaction_get(sig), Ok(a) if a.handler == entry_address());
-    // The measurement build (`--cfg sigchan_unchecked_take`, never a normal one) skips that
-    // query, to show what it costs (`init/benches/reap_profile.sh`).
-    #[cfg(sigchan_unchecked_take)]
-    let ours = true;
+    // back reaches sigchan through it); so must a handler function sigchan chains to. The
+    // query is skipped once the program promised no other handler will come
+    // (`crate::promise_no_other_handlers`).
+    let ours = NO_OTHER_HANDLERS.load(Relaxed)
+        || matches!(sys::sigaction_get(sig), Ok(a) if a.handler == entry_address());
     if !ours || original::chains(sig) {
         redeliver(sig, info);
         return Taken::Redelivered;

@@ -709,7 +709,21 @@ pub fn stop_racing_kill_with<T: sigchan::Message + Send>(
 /// thread, which takes it without a handler frame (`rt_sigtimedwait`) and, when a `stop`
 /// won, gives it back to the kernel for its default action.
 pub fn stop_racing_kill_in_init_mode(rounds: usize) -> (usize, usize) {
-    race_rounds(rounds, |left| {
+    stop_racing_kill_taken(rounds, false)
+}
+
+/// The same after `sigchan::promise_no_other_handlers`: the signal thread takes without
+/// asking the kernel whose handler is installed, so sigchan's own bookkeeping alone must
+/// give a signal whose channel `stop` removed to its default action.
+pub fn stop_racing_kill_in_init_mode_promised(rounds: usize) -> (usize, usize) {
+    stop_racing_kill_taken(rounds, true)
+}
+
+fn stop_racing_kill_taken(rounds: usize, promise: bool) -> (usize, usize) {
+    race_rounds(rounds, move |left| {
+        if promise {
+            sigchan::promise_no_other_handlers();
+        }
         sigchan::init().unwrap();
         stop_kill_rounds::<sigchan::Signal>(left, |tx| {
             sigchan::notify(tx, &[sigchan::SIGINT]).unwrap()
