@@ -150,6 +150,8 @@
 //!   It relies on a library that installs a handler over sigchan's to call the previous
 //!   handler (tokio and signal-hook do); one that does not chain takes the signal from
 //!   sigchan until it gives the disposition back.
+//!   After [`promise_no_other_handlers`], in `init()` mode sigchan no longer looks, and a
+//!   handler installed over its own gets none of the signals sigchan's thread takes.
 //! - Dropped receivers are noticed at the next delivery attempt, not before.
 //! - User code sigchan runs (a stream's `Waker`) runs on the signal thread after every
 //!   sigchan lock is released; a panic in it is caught and reported once on stderr.
