@@ -2,7 +2,7 @@
 # Where the CPU of reaping goes, for sigchan-init and the inits it replaces: each init as PID 1
 # of a new PID namespace while 20,000 orphans are re-parented to it and reaped, measured with
 # `perf stat` (task-clock and user time of every thread of the init), the inits taken
-# in turn, 6 rounds, sigchan-init also as built with `--cfg sigchan_init_checked` (without
+# in turn, 10 rounds, sigchan-init also as built with `--cfg sigchan_init_checked` (without
 # `sigchan::promise_no_other_handlers`, so one `rt_sigaction` query before each signal its
 # thread takes, as in any program: `sigchan-checked`, a measurement build, never shipped);
 # then `perf record` of sigchan-init alone, its top symbols. As root, with
@@ -24,7 +24,7 @@ checked=target/init-checked/sigchan-checked
 probe=target/release/examples/probe
 out=init/benches/reap-profile.txt
 orphans=20000
-rounds=6
+rounds=10
 
 # The init's pid inside our namespace view: the child of `unshare`'s fork.
 init_pid() {
@@ -54,10 +54,11 @@ reap() {
     wait
 }
 
-# The median of column $2 of init $1's rows.
+# Column $2 of init $1's rows: "median" or, with $3 = range, "median min-max".
 median() {
-    grep " $1 " "$rows" | awk -v c="$2" '{print $c}' | sort -g \
-        | awk '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.1f", m}'
+    grep " $1 " "$rows" | awk -v c="$2" '{print $c}' | sort -g | awk -v r="${3:-}" \
+        '{v[NR]=$1} END {m = NR % 2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2; printf "%.1f", m;
+                         if (r) printf " %.1f-%.1f", v[1], v[NR]}'
 }
 
 # Before `tee` truncates the output (a tracked file): the commit measured.
@@ -79,11 +80,11 @@ inits=("sigchan-init:$sc -s" "sigchan-checked:$checked -s"
         done
     done
     echo
-    echo "# medians: task-clock ms, system calls"
+    echo "# per init: task-clock ms median, min-max; system calls median; wait4 calls median"
     for entry in "${inits[@]}"; do
         name=${entry%%:*}
         grep -q " $name " "$rows" || continue
-        echo "$name $(median "$name" 4) $(median "$name" 6)"
+        echo "$name $(median "$name" 4 range) $(median "$name" 6) $(median "$name" 7)"
     done
     echo
     echo "# perf record of sigchan-init reaping $orphans orphans: top symbols (share of samples)"
