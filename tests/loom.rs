@@ -338,6 +338,44 @@ fn a_kick_never_lands_after_its_signal_is_unblocked() {
     });
 }
 
+/// The signal thread gives a signal it took back to the kernel (`handler::redeliver`:
+/// another library's handler is installed over sigchan's) from inside its sleep, while an API
+/// call pokes it. It pauses kicks, waits out every poke, takes the kicks pending, and only
+/// then queues A back to itself and unblocks it for an instant; then kicking resumes. A kick
+/// landing in that instant would reach the other handler as an arrival, and one pending when
+/// A is queued back would swallow it (a standard signal is pending once per thread). Fails
+/// without the `wait_quiet`.
+#[test]
+fn a_kick_never_lands_while_a_signal_is_given_back() {
+    model("a_kick_never_lands_while_a_signal_is_given_back", || {
+        let q = Arc::new(Q::new());
+        q.set_kick(A);
+        let poker = {
+            let q = q.clone();
+            thread::spawn(move || q.poke())
+        };
+        let mut given_back = false;
+        let mut landed = 0;
+        q.wait_with(|| {
+            if given_back {
+                // Asleep again until the poke ends the sleep.
+                thread::yield_now();
+                return;
+            }
+            given_back = true;
+            // The sleep took A, which must go back to the kernel.
+            let saved = q.pause_kicks();
+            q.wait_quiet();
+            q.take_kicks();
+            // A is queued back, unblocked and blocked again here.
+            landed = q.take_kicks();
+            q.resume_kicks(saved);
+        });
+        poker.join().unwrap();
+        assert_eq!(landed, 0, "a kick landed while A was given back");
+    });
+}
+
 /// `enable` racing a sender: the signal is either refused (the sender takes the original
 /// action) or queued, never half of each.
 #[test]

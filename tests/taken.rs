@@ -135,6 +135,30 @@ fn in_init_mode_a_handler_installed_over_sigchans_that_does_not_chain_gets_every
     });
 }
 
+/// A taken signal given back to the kernel (a handler is installed over sigchan's) while a
+/// sigchan call kicks the signal thread with that same signal: the copy queued back must not
+/// merge into a pending kick (a standard signal is pending once per thread), and no kick may
+/// reach the newer handler. Every arrival reaches that handler once and sigchan's channel
+/// through its chain.
+#[test]
+fn in_init_mode_a_signal_given_back_while_a_call_kicks_reaches_both_handlers_once() {
+    isolated(|| {
+        let (_tx, rx) = usr1_then_counting_over_it(true);
+        let (other, _other_rx) = bounded::<Signal>(1);
+        let rounds = 300;
+        for round in 1..=rounds {
+            raise_process(SIGUSR1);
+            // Each call is a new request (USR1 is taken again) and kicks with USR1, the
+            // lowest signal taken.
+            sigchan::notify(&other, &[sigchan::SIGUSR2]).unwrap();
+            sigchan::stop(&other);
+            assert_eq!(expect_signal(&rx, &format!("USR1 #{round}")), SIGUSR1);
+            assert_eq!(COUNTED.load(SeqCst), round, "the newer handler's count");
+        }
+        assert_eq!(sigchan::stats(SIGUSR1).arrivals, rounds as u64);
+    });
+}
+
 /// Go's TestAtomicStop in init mode: a taken SIGINT whose channel `stop` removed is given
 /// back to the kernel and kills (its default action), or is in the stopping channel.
 #[test]

@@ -105,12 +105,46 @@ pub(crate) fn take(sig: c_int, info: &mut siginfo_t) -> Taken {
 /// with its own siginfo (a thread may queue itself any `si_code`), then unblocks it for an
 /// instant, so the kernel delivers it here with whatever disposition it has now (another
 /// library's handler, sigchan's chaining to the original, `SIG_DFL`), before this returns.
+///
+/// A kick is a signal queued to this thread too, and may be this very signal: pending when
+/// the copy is queued, it would swallow the copy (a standard signal is pending once per
+/// thread, so the handler would get the kick's siginfo and sigchan, through a chain, nothing);
+/// landing while the signal is unblocked, it would reach that handler as an arrival. So no
+/// kick may be pending or in flight meanwhile: kicks stop, the pokes in flight are waited
+/// out, the kicks already pending are taken, and kicking resumes once the signal is blocked
+/// again. Signal thread only, outside any handler (`wait_quiet` may sleep).
 pub(crate) fn redeliver(sig: c_int, info: &siginfo_t) {
     let bit = 1u64 << (sig - 1);
-    // SAFETY: info is a live siginfo_t (128 bytes, the kernel's layout).
-    let _ = unsafe { sys::tgsigqueueinfo(sys::getpid(), sys::gettid(), sig, info) };
-    let _ = sys::mask_unblock(bit);
-    let _ = sys::mask_block(bit);
+    let kick = receiver::pause_kicks();
+    QUEUE.wait_quiet();
+    let mut current = *info;
+    // Where a later arrival is read into (any valid siginfo_t will do as the buffer).
+    let mut later = *info;
+    loop {
+        // Kicks sit in this thread's own queue, which the kernel empties before the process's:
+        // past them, what comes is a later arrival of this signal, given back after this one.
+        let more = take_kicks(bit, &mut later);
+        // SAFETY: current is a live siginfo_t (128 bytes, the kernel's layout).
+        let _ = unsafe { sys::tgsigqueueinfo(sys::getpid(), sys::gettid(), sig, &current) };
+        let _ = sys::mask_unblock(bit);
+        let _ = sys::mask_block(bit);
+        if !more {
+            break;
+        }
+        current = later;
+    }
+    receiver::resume_kicks(kick);
+}
+
+/// Takes the kicks pending for the signal of `bit` (blocked here). Stops at the first real
+/// arrival of it: reads it into `info` and returns true.
+fn take_kicks(bit: u64, info: &mut siginfo_t) -> bool {
+    while sys::sigtimedwait(bit, info, false).is_ok() {
+        if !receiver::is_kick(info) {
+            return true;
+        }
+    }
+    false
 }
 
 fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) {

@@ -393,6 +393,19 @@ impl<const CAP: usize> Queue<CAP> {
         self.kick.store(bits, SeqCst);
     }
 
+    /// Models `receiver::pause_kicks`: no kick until `resume_kicks`; returns the kick to
+    /// restore.
+    #[cfg(loom)]
+    pub(crate) fn pause_kicks(&self) -> u64 {
+        self.kick.swap(0, SeqCst)
+    }
+
+    /// Models `receiver::resume_kicks`.
+    #[cfg(loom)]
+    pub(crate) fn resume_kicks(&self, saved: u64) {
+        self.kick.store(saved, SeqCst);
+    }
+
     /// Models the receiver taking the kicks pending on its thread.
     #[cfg(loom)]
     pub(crate) fn take_kicks(&self) -> u64 {

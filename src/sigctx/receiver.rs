@@ -64,6 +64,18 @@ pub(crate) fn set_kick(tid: i32, sig: i32) {
     KICK.store(kick, SeqCst);
 }
 
+/// Stops kicking until `resume_kicks`: a sender that ends the sleep meanwhile only changes
+/// the sigqueue's state, which the signal thread looks at before it sleeps again. Returns
+/// the kick to restore. For the signal thread, while it gives a signal back to the kernel.
+pub(crate) fn pause_kicks() -> u64 {
+    KICK.swap(0, SeqCst)
+}
+
+/// Kicks again as before `pause_kicks` (which returned `saved`).
+pub(crate) fn resume_kicks(saved: u64) {
+    KICK.store(saved, SeqCst);
+}
+
 /// Wakes the signal thread if it sleeps in `rt_sigtimedwait`: queues it the kick. Returns
 /// false (and does nothing) when it sleeps on the futex instead. Async-signal-safe: one
 /// load and two raw system calls. Callers count themselves in the sigqueue's `delivering`,
