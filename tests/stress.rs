@@ -81,6 +81,44 @@ fn stop_racing_kill_in_init_mode_after_the_promise_thousands_of_times() {
     );
 }
 
+/// `init()` just after the program's last other thread was joined, in a new process each
+/// round: that thread takes no signal any more, though `/proc/self/task` still lists it for a
+/// moment (exiting, then with its signal state detached: an empty `SigBlk`), so it must not
+/// make `init()` refuse with `TooLate`.
+#[test]
+#[ignore = "stress: run with --ignored in release"]
+fn init_right_after_a_thread_was_joined_thousands_of_times() {
+    let rounds = env_or("SIGCHAN_STRESS_ROUNDS", 1000) as usize;
+    for round in 0..rounds {
+        let out = run_in_child(|| {
+            std::thread::spawn(|| {}).join().unwrap();
+            // One that blocked everything too (a careful library's helper, or the test
+            // harness's own probe): it only ever counts in the detached moment.
+            // SAFETY: sigset_t is plain data; fill and block it for the thread to inherit,
+            // then restore the old mask on this thread.
+            unsafe {
+                let mut all: libc::sigset_t = std::mem::zeroed();
+                let mut old: libc::sigset_t = std::mem::zeroed();
+                libc::sigfillset(&mut all);
+                libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+                let t = std::thread::spawn(|| {});
+                libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+                t.join().unwrap();
+            }
+            if let Err(e) = sigchan::init() {
+                write_stderr(&format!("{e}\n"));
+                std::process::exit(1);
+            }
+        });
+        assert!(
+            out.exit_code() == Some(0),
+            "round {round}: {}",
+            out.stderr.trim()
+        );
+    }
+    eprintln!("stress: {rounds} init() calls right after a join, none refused");
+}
+
 /// The kick's signal unblocked again while pokes fly, many times: never fatal.
 #[test]
 #[ignore = "stress: run with --ignored in release"]

@@ -78,9 +78,75 @@ fn settled_mask(tid: i32) -> Option<u64> {
     Some(mask)
 }
 
-/// The `SigBlk` mask of thread `tid` of this process.
+/// `PF_EXITING` in `/proc/.../stat`'s flags: set when a thread starts to exit, before a
+/// `join` of it returns.
+const PF_EXITING: u64 = 0x4;
+
+/// The `SigBlk` mask of thread `tid` of this process; `None` if it is gone or exiting. A
+/// thread that is exiting takes no signal (the kernel never picks it), yet stays listed for a
+/// moment after a `join` of it returned, and once the kernel has detached its signal state
+/// its status reads `Threads: 0` and an empty `SigBlk`, a thread taking every signal.
 fn blocked_by(tid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
     let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("SigBlk:"))?;
-    u64::from_str_radix(line["SigBlk:".len()..].trim(), 16).ok()
+    live_mask(&stat, &status)
+}
+
+/// `blocked_by` on the texts of a thread's `stat` and `status` (`stat` read first: a thread
+/// that starts to exit between the two reads shows in `status` as `Threads: 0`).
+fn live_mask(stat: &str, status: &str) -> Option<u64> {
+    // After the command name, which may hold spaces and parentheses: state, ppid, pgrp,
+    // session, tty_nr, tpgid, flags.
+    let flags: u64 = stat
+        .rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(6)?
+        .parse()
+        .ok()?;
+    if flags & PF_EXITING != 0 {
+        return None;
+    }
+    let field = |name: &str| {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        Some(line[name.len()..].trim())
+    };
+    if field("Threads:")? == "0" {
+        return None;
+    }
+    u64::from_str_radix(field("SigBlk:")?, 16).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::live_mask;
+
+    /// A thread's `stat` with these flags (its name has a space and a parenthesis).
+    fn stat(flags: u64) -> String {
+        format!("4242 (a (b) c) S 4240 4240 4240 0 -1 {flags} 0 0 0 0 1 2 0 0 20 0 1 0")
+    }
+
+    fn status(threads: u32, blocked: &str) -> String {
+        format!("Name:\ta (b) c\nState:\tS (sleeping)\nThreads:\t{threads}\nSigBlk:\t{blocked}\n")
+    }
+
+    #[test]
+    fn a_live_thread_reports_its_mask() {
+        let s = status(3, "fffffffe7ffbfeff");
+        assert_eq!(live_mask(&stat(0x40_4040), &s), Some(0xffff_fffe_7ffb_feff));
+        assert_eq!(
+            live_mask(&stat(0x40_4040), &status(3, "0000000000000000")),
+            Some(0)
+        );
+    }
+
+    /// What `/proc` shows of a thread a `join` already returned for (seen 1 time in 20,000
+    /// joins on this machine kind): exiting, or with its signal state detached.
+    #[test]
+    fn an_exiting_or_detached_thread_reports_nothing() {
+        let blocked = status(3, "fffffffe7ffbfeff");
+        assert_eq!(live_mask(&stat(0x40_4044), &blocked), None, "PF_EXITING");
+        let detached = status(0, "0000000000000000");
+        assert_eq!(live_mask(&stat(0x40_4040), &detached), None, "Threads: 0");
+    }
 }
