@@ -133,18 +133,8 @@ fn queued_real_time_signals_forwarded(init: bool) {
               back to the bare signal there, without its value; runs natively on x86_64, \
               i686 and x86_64 musl"
 )]
-fn queued_real_time_signals_arrive_each_with_their_value() {
+fn queued_real_time_signals_arrive_each_with_their_value_and_in_order_in_init_mode() {
     queued_real_time_signals_forwarded(false);
-}
-
-#[test]
-#[cfg_attr(
-    sigchan_qemu,
-    ignore = "qemu-user refuses pidfd_send_signal with a siginfo (EINVAL): the forward falls \
-              back to the bare signal there, without its value; runs natively on x86_64, \
-              i686 and x86_64 musl"
-)]
-fn in_init_mode_queued_real_time_signals_arrive_in_order_each_with_their_value() {
     queued_real_time_signals_forwarded(true);
 }
 

@@ -316,8 +316,8 @@ fn disable_then_wait_quiet_excludes_late_senders() {
 
 /// The signal thread stops taking signal A (its last subscriber left) while an API call
 /// pokes it (`signal_thread::apply_mask`). The poke reads the kick after ending the
-/// receiver's sleep and queues it a moment later; the receiver clears the kick, waits out
-/// every poke (`wait_quiet`: a poke counts itself in `delivering`), takes what landed, and
+/// receiver's sleep and queues it a moment later; the receiver pauses kicks (clears the kick
+/// and waits out every poke: a poke counts itself in `delivering`), takes what landed, and
 /// only then unblocks A. A kick landing after that would meet A's original disposition.
 #[test]
 fn a_kick_never_lands_after_its_signal_is_unblocked() {
@@ -329,8 +329,7 @@ fn a_kick_never_lands_after_its_signal_is_unblocked() {
             thread::spawn(move || q.poke())
         };
         q.wait();
-        q.set_kick(0);
-        q.wait_quiet();
+        q.pause_kicks();
         q.take_kicks();
         // A is unblocked here.
         poker.join().unwrap();
@@ -344,7 +343,7 @@ fn a_kick_never_lands_after_its_signal_is_unblocked() {
 /// then queues A back to itself and unblocks it for an instant; then kicking resumes. A kick
 /// landing in that instant would reach the other handler as an arrival, and one pending when
 /// A is queued back would swallow it (a standard signal is pending once per thread). Fails
-/// without the `wait_quiet`.
+/// without the `wait_quiet` in `pause_kicks`.
 #[test]
 fn a_kick_never_lands_while_a_signal_is_given_back() {
     model("a_kick_never_lands_while_a_signal_is_given_back", || {
@@ -365,7 +364,6 @@ fn a_kick_never_lands_while_a_signal_is_given_back() {
             given_back = true;
             // The sleep took A, which must go back to the kernel.
             let saved = q.pause_kicks();
-            q.wait_quiet();
             q.take_kicks();
             // A is queued back, unblocked and blocked again here.
             landed = q.take_kicks();

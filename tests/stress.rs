@@ -94,17 +94,10 @@ fn init_right_after_a_thread_was_joined_thousands_of_times() {
             std::thread::spawn(|| {}).join().unwrap();
             // One that blocked everything too (a careful library's helper, or the test
             // harness's own probe): it only ever counts in the detached moment.
-            // SAFETY: sigset_t is plain data; fill and block it for the thread to inherit,
-            // then restore the old mask on this thread.
-            unsafe {
-                let mut all: libc::sigset_t = std::mem::zeroed();
-                let mut old: libc::sigset_t = std::mem::zeroed();
-                libc::sigfillset(&mut all);
-                libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
-                let t = std::thread::spawn(|| {});
-                libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-                t.join().unwrap();
-            }
+            spawn_with_every_signal_blocked(|| {})
+                .unwrap()
+                .join()
+                .unwrap();
             if let Err(e) = sigchan::init() {
                 write_stderr(&format!("{e}\n"));
                 std::process::exit(1);

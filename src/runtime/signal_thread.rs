@@ -294,11 +294,10 @@ fn apply_mask(unblocked: u64, takeable: u64) {
     let taking = takeable & (init_blocked() | STARTER_BLOCKED.load(SeqCst)) & blockable();
     let leaving = TAKING.with(Cell::get) & !taking;
     if leaving != 0 {
-        // No kick may arrive once these are unblocked: stop kicking, wait out every poke in
-        // flight (each counts itself in the sigqueue's `delivering`), then take what is
-        // pending of them (kicks, and arrivals handled as the handler would).
-        receiver::set_kick(0, 0);
-        QUEUE.wait_quiet();
+        // No kick may arrive once these are unblocked: pause kicks (the next sleep arms its
+        // own), then take what is pending of them (kicks, and arrivals handled as the handler
+        // would).
+        receiver::pause_kicks();
         // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
         let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
         while let Ok(sig) = sys::sigtimedwait(leaving, &mut info, false) {

@@ -59,7 +59,7 @@ pub(crate) extern "C" fn entry(sig: c_int, info: *mut siginfo_t, ctx: *mut c_voi
     let errno = sys::errno_location();
     // SAFETY: errno points to this thread's errno, valid for the thread's life.
     let saved = unsafe { *errno };
-    handle(sig, info, Frame::Kernel(ctx));
+    let _ = handle(sig, info, Frame::Kernel(ctx));
     // SAFETY: as above; restoring it means the interrupted code never sees our syscalls.
     unsafe { *errno = saved };
 }
@@ -97,7 +97,11 @@ pub(crate) fn take(sig: c_int, info: &mut siginfo_t) -> Taken {
         redeliver(sig, info);
         return Taken::Redelivered;
     }
-    handle(sig, info, Frame::Taken);
+    if handle(sig, info, Frame::Taken) == Then::GiveBack {
+        // Its original action needs a frame after all (a handler function sigchan chains
+        // to, or death by it).
+        redeliver(sig, info);
+    }
     Taken::Handled
 }
 
@@ -110,13 +114,12 @@ pub(crate) fn take(sig: c_int, info: &mut siginfo_t) -> Taken {
 /// the copy is queued, it would swallow the copy (a standard signal is pending once per
 /// thread, so the handler would get the kick's siginfo and sigchan, through a chain, nothing);
 /// landing while the signal is unblocked, it would reach that handler as an arrival. So no
-/// kick may be pending or in flight meanwhile: kicks stop, the pokes in flight are waited
-/// out, the kicks already pending are taken, and kicking resumes once the signal is blocked
-/// again. Signal thread only, outside any handler (`wait_quiet` may sleep).
-pub(crate) fn redeliver(sig: c_int, info: &siginfo_t) {
+/// kick may be pending or in flight meanwhile: kicks pause (the pokes in flight waited out),
+/// the kicks already pending are taken, and kicking resumes once the signal is blocked
+/// again. Signal thread only (`take`), never in a handler.
+fn redeliver(sig: c_int, info: &siginfo_t) {
     let bit = 1u64 << (sig - 1);
     let kick = receiver::pause_kicks();
-    QUEUE.wait_quiet();
     let mut current = *info;
     // Where a later arrival is read into (any valid siginfo_t will do as the buffer).
     let mut later = *info;
@@ -147,9 +150,18 @@ fn take_kicks(bit: u64, info: &mut siginfo_t) -> bool {
     false
 }
 
-fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) {
+/// What is left to do once the handler's steps ran.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Then {
+    Done,
+    /// Give the signal back to the kernel (`redeliver`): only ever without a frame, and
+    /// done by `take`, so nothing a handler reaches may sleep.
+    GiveBack,
+}
+
+fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) -> Then {
     if !(1..=MAX_SIGNAL).contains(&sig) {
-        return;
+        return Then::Done;
     }
     let bit = 1u64 << (sig - 1);
     let code = if info.is_null() {
@@ -162,13 +174,13 @@ fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) {
     if synchronous && code > 0 {
         // A real fault (or a kernel-generated trap): never swallowed, never queued.
         fault(sig, info, frame.ctx());
-        return;
+        return Then::Done;
     }
     // SAFETY: as above (a kick's siginfo is sigchan's own `QueuedSiginfo`).
     if code == sys::SI_QUEUE && receiver::is_kick(unsafe { &*info }) {
         // A kick that reached a handler (only possible in a race sigchan's signal thread
         // waits out): it was never an arrival.
-        return;
+        return Then::Done;
     }
     let on_signal_thread = match frame {
         Frame::Taken => true,
@@ -182,8 +194,7 @@ fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) {
     // fork handlers (raw `fork` syscall, `clone`) inherited the wanted bits but no thread,
     // and a queued signal would wait there for nobody.
     if !on_signal_thread && receiver::owner_pid() != sys::getpid() {
-        original_action(sig, info, frame);
-        return;
+        return original_action(sig, info, frame);
     }
     // SAFETY: info is the kernel's siginfo_t for this delivery (or null).
     let rec = unsafe { Record::from_siginfo(sig, code, info) };
@@ -200,7 +211,7 @@ fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) {
     match sent {
         Sent::NotWanted => original_action(sig, info, frame),
         // `ignore` raced this arrival: dropped, as asked.
-        Sent::Ignored => {}
+        Sent::Ignored => Then::Done,
         sent => {
             match (sent, polled) {
                 (Sent::Diverted, None) => {}
@@ -219,6 +230,7 @@ fn handle(sig: c_int, info: *mut siginfo_t, frame: Frame) {
             if let (false, Frame::Kernel(ctx)) = (synchronous, frame) {
                 call_original_function(sig, info, ctx);
             }
+            Then::Done
         }
     }
 }
@@ -271,35 +283,34 @@ fn call_original_function(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) ->
 /// Unless another library's handler, installed over sigchan's, called this one as the
 /// previous handler in its chain: that library handles the signal, and the process must not
 /// die of a signal someone still wants.
-fn original_action(sig: c_int, info: *mut siginfo_t, frame: Frame) {
+fn original_action(sig: c_int, info: *mut siginfo_t, frame: Frame) -> Then {
     if called_by_a_newer_handler(sig) {
-        return;
+        return Then::Done;
     }
     match frame {
         Frame::Kernel(ctx) => {
             if call_original_function(sig, info, ctx) {
-                return;
+                return Then::Done;
             }
         }
         Frame::Taken => {
-            if original::chains(sig) && !info.is_null() {
-                // SAFETY: `take` passes the live siginfo the signal thread took.
-                redeliver(sig, unsafe { &*info });
-                return;
+            if original::chains(sig) {
+                return Then::GiveBack;
             }
         }
     }
     if original::handler(sig) == SIG_IGN {
-        return;
+        return Then::Done;
     }
     match default_action(sig) {
-        DefaultAction::Ignore => {}
+        DefaultAction::Ignore => Then::Done,
         // Stopping the process is what SIG_DFL does; SIGSTOP does it without touching the
         // disposition a concurrent `notify` may be installing.
         DefaultAction::Stop => {
             let _ = sys::kill(sys::getpid(), libc::SIGSTOP);
+            Then::Done
         }
-        DefaultAction::Terminate => die(sig, info, frame),
+        DefaultAction::Terminate => die(sig, frame),
     }
 }
 
@@ -318,15 +329,15 @@ fn called_by_a_newer_handler(sig: c_int) -> bool {
 /// a fault would loop forever, so SIG_IGN also means death here, as the kernel does.
 fn fault(sig: c_int, info: *mut siginfo_t, ctx: *mut c_void) {
     if !call_original_function(sig, info, ctx) {
-        die(sig, info, Frame::Kernel(ctx));
+        let _ = die(sig, Frame::Kernel(ctx));
     }
 }
 
 /// Dies by `sig` with its default action: restore SIG_DFL, unblock `sig` in the mask the
 /// kernel restores when this handler returns, and queue `sig` to this thread. The kernel acts
 /// on it as the handler returns, before the interrupted code runs again. Without a frame
-/// (`take`): restore SIG_DFL and give the signal back to the kernel (`redeliver`).
-fn die(sig: c_int, info: *mut siginfo_t, frame: Frame) {
+/// (`take`): restore SIG_DFL; `take` gives the signal back to the kernel.
+fn die(sig: c_int, frame: Frame) -> Then {
     let dfl = KernelSigaction {
         handler: SIG_DFL,
         flags: sys::SA_RESTORER,
@@ -341,9 +352,8 @@ fn die(sig: c_int, info: *mut siginfo_t, frame: Frame) {
             // 1..=64.
             unsafe { ucontext::unblock_on_return(ctx, sig) };
             let _ = sys::tgkill(sys::getpid(), sys::gettid(), sig);
+            Then::Done
         }
-        // SAFETY: `take` passes the live siginfo the signal thread took.
-        Frame::Taken if !info.is_null() => redeliver(sig, unsafe { &*info }),
-        Frame::Taken => {}
+        Frame::Taken => Then::GiveBack,
     }
 }

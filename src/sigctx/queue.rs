@@ -393,11 +393,13 @@ impl<const CAP: usize> Queue<CAP> {
         self.kick.store(bits, SeqCst);
     }
 
-    /// Models `receiver::pause_kicks`: no kick until `resume_kicks`; returns the kick to
-    /// restore.
+    /// Models `receiver::pause_kicks`: no kick, and every poke that read one before waited
+    /// out, until `resume_kicks`; returns the kick to restore.
     #[cfg(loom)]
     pub(crate) fn pause_kicks(&self) -> u64 {
-        self.kick.swap(0, SeqCst)
+        let saved = self.kick.swap(0, SeqCst);
+        self.wait_quiet();
+        saved
     }
 
     /// Models `receiver::resume_kicks`.

@@ -64,11 +64,16 @@ pub(crate) fn set_kick(tid: i32, sig: i32) {
     KICK.store(kick, SeqCst);
 }
 
-/// Stops kicking until `resume_kicks`: a sender that ends the sleep meanwhile only changes
-/// the sigqueue's state, which the signal thread looks at before it sleeps again. Returns
-/// the kick to restore. For the signal thread, while it gives a signal back to the kernel.
+/// Stops kicking and waits out every poke that may have read the kick before (a poke counts
+/// itself in the sigqueue's `delivering`): from its return until `resume_kicks` (or the
+/// next sleep's `set_kick`), no kick can land; a sender that ends the sleep meanwhile only
+/// changes the sigqueue's state, which the signal thread looks at before it sleeps again.
+/// Returns the kick to restore. Signal thread only, before it unblocks a signal it takes
+/// (`wait_quiet` may sleep).
 pub(crate) fn pause_kicks() -> u64 {
-    KICK.swap(0, SeqCst)
+    let saved = KICK.swap(0, SeqCst);
+    super::QUEUE.wait_quiet();
+    saved
 }
 
 /// Kicks again as before `pause_kicks` (which returned `saved`).

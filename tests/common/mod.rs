@@ -147,6 +147,24 @@ const FORK_TRIES: usize = 20;
 /// (a late one only costs a retry), while a held lock never lets it start.
 const PROBE: Duration = Duration::from_secs(10);
 
+/// Starts a thread that blocks every signal from its first instruction (a careful library's
+/// helper thread): it inherits a full mask, and the caller's own is put back at once.
+pub fn spawn_with_every_signal_blocked(
+    f: impl FnOnce() + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    // SAFETY: sigset_t is plain data; fill and block it for the thread to inherit, then
+    // restore the old mask on this thread.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
+        let h = std::thread::Builder::new().spawn(f);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        h
+    }
+}
+
 /// In a child just forked from a multi-threaded process: whether it can start threads. std
 /// registers each thread it starts or ends under a process-wide lock of its own, and a child
 /// forked while another thread of the parent (libtest runs tests on many) held it inherits
@@ -161,21 +179,10 @@ fn can_start_threads() -> bool {
     if cfg!(sigchan_qemu) {
         return true;
     }
-    // SAFETY: sigset_t is plain data; fill and block it for the probe to inherit, then
-    // restore the old mask on this thread.
-    let spawned = unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
-        let (tx, rx) = std::sync::mpsc::channel::<()>();
-        let h = std::thread::Builder::new().spawn(move || {
-            let _ = tx.send(());
-        });
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        h.map(|h| (h, rx))
-    };
-    let Ok((h, rx)) = spawned else {
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let Ok(h) = spawn_with_every_signal_blocked(move || {
+        let _ = tx.send(());
+    }) else {
         return false;
     };
     if rx.recv_timeout(PROBE).is_err() {
