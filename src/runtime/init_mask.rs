@@ -140,8 +140,8 @@ mod tests {
         );
     }
 
-    /// What `/proc` shows of a thread a `join` already returned for (seen 1 time in 20,000
-    /// joins on this machine kind): exiting, or with its signal state detached.
+    /// What `/proc` can show for a moment of a thread a `join` already returned for:
+    /// exiting, or with its signal state detached.
     #[test]
     fn an_exiting_or_detached_thread_reports_nothing() {
         let blocked = status(3, "fffffffe7ffbfeff");
