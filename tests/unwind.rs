@@ -99,6 +99,7 @@ fn assert_in_order(text: &str, needles: &[&str]) {
 
 #[test]
 #[cfg(target_arch = "x86_64")]
+#[ignore = "needs gdb (Debian package gdb): .ci/run installs it and runs it"]
 fn gdb_backtrace_walks_through_the_restorer_into_the_interrupted_frame() {
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new("gdb")
