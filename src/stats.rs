@@ -35,6 +35,9 @@ use crate::types::signal::Signal;
 /// sigchan::notify(&tx, &[sigchan::SIGUSR2])?;
 /// unsafe { libc::kill(libc::getpid(), libc::SIGUSR2) };
 /// rx.recv_timeout(std::time::Duration::from_secs(5)).unwrap();
+/// // The counters trail what a receiver holds by a moment: `stop` waits for the signal
+/// // thread to catch up.
+/// sigchan::stop(&tx);
 /// let s = sigchan::stats(sigchan::SIGUSR2);
 /// assert_eq!((s.arrivals, s.delivered, s.dropped_full), (1, 1, 0));
 /// # Ok::<(), sigchan::Error>(())

@@ -70,6 +70,14 @@ fn how(exit: &ChildExit) -> String {
     }
 }
 
+/// Writes `line` (its newline included) in one `write` where the kernel allows, then flushes:
+/// the child writes to the same terminal or pipe, and `eprintln!` on unbuffered stderr
+/// writes a line in pieces another process's output can land between.
+pub fn write_line(out: &mut impl Write, line: &str) {
+    let _ = out.write_all(line.as_bytes());
+    let _ = out.flush();
+}
+
 /// The logger: the personality's format and the verbosity the command line chose.
 pub struct Log {
     pub personality: Personality,
@@ -83,32 +91,32 @@ impl Log {
         }
         let line = format!("{}{text}\n", tini_prefix(level));
         if level == "WARN" || level == "FATAL" {
-            let _ = std::io::stderr().write_all(line.as_bytes());
+            write_line(&mut std::io::stderr(), &line);
         } else {
-            let _ = std::io::stdout().write_all(line.as_bytes());
-            let _ = std::io::stdout().flush();
+            write_line(&mut std::io::stdout(), &line);
         }
     }
 
     fn dumb(&self, text: &str) {
         if self.verbosity > 0 {
-            eprint!("[dumb-init] {text}");
+            write_line(&mut std::io::stderr(), &format!("[dumb-init] {text}"));
         }
     }
 
     fn native(&self, min: u32, text: &str) {
         if self.verbosity >= min {
-            eprintln!("sigchan-init: {text}");
+            write_line(&mut std::io::stderr(), &format!("sigchan-init: {text}\n"));
         }
     }
 
     /// A fatal error: always printed, whatever the verbosity.
     pub fn fatal(&self, text: &str) {
-        match self.personality {
-            Personality::Tini => eprintln!("{}{text}", tini_prefix("FATAL")),
-            Personality::DumbInit => eprintln!("[dumb-init] {text}"),
-            Personality::Native => eprintln!("sigchan-init: {text}"),
-        }
+        let line = match self.personality {
+            Personality::Tini => format!("{}{text}\n", tini_prefix("FATAL")),
+            Personality::DumbInit => format!("[dumb-init] {text}\n"),
+            Personality::Native => format!("sigchan-init: {text}\n"),
+        };
+        write_line(&mut std::io::stderr(), &line);
     }
 
     /// Neither PID 1 nor a subreaper: orphans will not be ours to reap.

@@ -64,7 +64,7 @@ fn run(args: Vec<OsString>, start: &child::StartSignals) -> i32 {
             0
         }
         Err(Early::Stderr(text, code)) => {
-            eprint!("{text}");
+            log::write_line(&mut std::io::stderr(), &text);
             code
         }
     };
